@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+#ifndef SV_MACHINE_MEMORY_H
+#define SV_MACHINE_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GMEM_MAX_REGIONS 4
+
+struct gmem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *hva;
+};
+
+/* Guest RAM.  Everything the guest hands us goes through gmem_ptr(). */
+struct guest_mem {
+	struct gmem_region regions[GMEM_MAX_REGIONS];
+	int nr_regions;
+	uint64_t ram_size; /* total bytes of RAM */
+	int memfd;         /* -1 unless mem-share or mem-path */
+};
+
+/*
+ * The one checked accessor: a host pointer to [gpa, gpa+len) when that range
+ * lies wholly inside one RAM region (no wrap, len > 0), else NULL.
+ */
+void *gmem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+int gmem_read(const struct guest_mem *mem, uint64_t gpa, void *buf, uint64_t len);
+int gmem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, uint64_t len);
+
+/* Lays out RAM below the MMIO hole and above 4 GiB; maps it. */
+struct vm_config;
+int gmem_init(struct guest_mem *mem, const struct vm_config *cfg);
+void gmem_free(struct guest_mem *mem);
+/* Test helper: one region backed by caller memory. */
+void gmem_init_flat(struct guest_mem *mem, void *buf, uint64_t gpa, uint64_t size);
+
+#endif

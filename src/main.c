@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+int main(void)
+{
+	return 0;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+#ifndef SV_UTIL_EVLOOP_H
+#define SV_UTIL_EVLOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* An epoll loop.  Handlers run on the loop's thread. */
+struct evloop;
+typedef void (*ev_handler_fn)(void *opaque, uint32_t events);
+
+struct evloop *evloop_new(void);
+void evloop_free(struct evloop *loop);
+/* events: EPOLLIN/EPOLLOUT/... ; returns 0 or -errno */
+int evloop_add(struct evloop *loop, int fd, uint32_t events, ev_handler_fn fn, void *opaque);
+int evloop_mod(struct evloop *loop, int fd, uint32_t events);
+int evloop_del(struct evloop *loop, int fd);
+/* Runs until evloop_stop(); returns 0 or -errno. */
+int evloop_run(struct evloop *loop);
+/* Safe from any thread or a signal handler. */
+void evloop_stop(struct evloop *loop);
+bool evloop_stopped(struct evloop *loop);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+#ifndef SV_UTIL_LOG_H
+#define SV_UTIL_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/*
+ * Messages at or above the level from STRATOVIRT_LOG_LEVEL (default error) go to
+ * the log file given with -D, or stderr.  Errors for the user (bad options) are
+ * printed by the caller directly, not through the log.
+ */
+int log_init(const char *path, int enabled);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define pr_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
+#define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define pr_err(...)   log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif
