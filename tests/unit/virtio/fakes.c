@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MulanPSL-2.0
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fakes.h"
+#include "util/log.h"
+
+char fake_last_err[512];
+int fake_nr_errs;
+int fake_irq_pulses;
+const struct vm_device_ops *fake_devices[8];
+int fake_nr_devices;
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < LOG_ERROR)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(fake_last_err, sizeof(fake_last_err), fmt, ap);
+	va_end(ap);
+	fake_nr_errs++;
+}
+
+static int next_slot;
+
+int vm_alloc_mmio_slot(struct vm *vm, uint64_t *base, uint32_t *irq)
+{
+	(void)vm;
+	if (next_slot >= 16)
+		return -ENOSPC;
+	*base = 0xf0100000ULL + 0x200ULL * next_slot;
+	*irq = 5 + next_slot;
+	next_slot++;
+	return 0;
+}
+
+int vm_irq_pulse(struct vm *vm, uint32_t gsi)
+{
+	(void)vm;
+	(void)gsi;
+	fake_irq_pulses++;
+	return 0;
+}
+
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn, void *opaque,
+		 const char *name)
+{
+	(void)bus, (void)base, (void)len, (void)fn, (void)opaque, (void)name;
+	return 0;
+}
+
+int bus_unregister(struct bus *bus, uint64_t base)
+{
+	(void)bus, (void)base;
+	return 0;
+}
+
+void vm_device_register(const struct vm_device_ops *ops)
+{
+	if (fake_nr_devices < 8)
+		fake_devices[fake_nr_devices++] = ops;
+}
+
+const struct vm_device_ops *fake_find_device(const char *name)
+{
+	for (int i = 0; i < fake_nr_devices; i++)
+		if (!strcmp(fake_devices[i]->name, name))
+			return fake_devices[i];
+	return NULL;
+}
+
+#define MAX_FDS 64
+static struct {
+	int fd;
+	ev_handler_fn fn;
+	void *opaque;
+} fds[MAX_FDS];
+static int nr_fds;
+
+int evloop_add(struct evloop *loop, int fd, uint32_t events, ev_handler_fn fn, void *opaque)
+{
+	(void)loop, (void)events;
+	if (nr_fds >= MAX_FDS)
+		return -ENOSPC;
+	fds[nr_fds].fd = fd;
+	fds[nr_fds].fn = fn;
+	fds[nr_fds].opaque = opaque;
+	nr_fds++;
+	return 0;
+}
+
+int evloop_mod(struct evloop *loop, int fd, uint32_t events)
+{
+	(void)loop, (void)fd, (void)events;
+	return 0;
+}
+
+int evloop_del(struct evloop *loop, int fd)
+{
+	(void)loop;
+	for (int i = 0; i < nr_fds; i++) {
+		if (fds[i].fd == fd) {
+			fds[i] = fds[--nr_fds];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int fake_loop_run(int timeout_ms)
+{
+	int calls = 0;
+
+	for (;;) {
+		struct pollfd p[MAX_FDS];
+		int n = nr_fds, ready;
+
+		for (int i = 0; i < n; i++)
+			p[i] = (struct pollfd){.fd = fds[i].fd, .events = POLLIN};
+		ready = poll(p, n, timeout_ms);
+		if (ready <= 0)
+			return calls;
+		for (int i = 0; i < n; i++) {
+			if (p[i].revents & POLLIN) {
+				for (int j = 0; j < nr_fds; j++) {
+					if (fds[j].fd == p[i].fd) {
+						fds[j].fn(fds[j].opaque, 1);
+						calls++;
+						break;
+					}
+				}
+			}
+		}
+	}
+}
+
+void fake_vm_init(struct vm *vm, void *ram, uint64_t size, const struct vm_config *cfg)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->kvm_fd = -1;
+	vm->vm_fd = -1;
+	gmem_init_flat(&vm->mem, ram, 0, size);
+	next_slot = 0;
+}
