@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MulanPSL-2.0
+/*
+ * ACPI tables for the microVM: RSDP -> XSDT -> FADT (hardware-reduced) and
+ * MADT; FADT -> DSDT with one LNRO0005 device per virtio-mmio transport, so
+ * kernels without virtio_mmio.device= on the command line find them.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "arch/x86_64/acpi.h"
+#include "arch/x86_64/aml.h"
+#include "arch/x86_64/boot_priv.h"
+#include "arch/x86_64/layout.h"
+#include "machine/vm.h"
+
+#define ACPI_OEM_ID	  "STRATO"
+#define ACPI_OEM_TABLE_ID "SVMICROV"
+#define ACPI_CREATOR_ID	  "SVMM"
+#define ACPI_TABLE_ALIGN  16
+#define ACPI_TABLE_MAX	  4096 /* MADT for 254 vCPUs is 2.1 KiB, DSDT ~1 KiB */
+#define IOAPIC_PINS	  24
+
+struct acpi_writer {
+	struct guest_mem *mem;
+	uint64_t next; /* next free gpa in [LAYOUT_ACPI_TABLES, LAYOUT_ACPI_END) */
+	char *err;
+	size_t errlen;
+};
+
+static void fill_header(struct acpi_header *h, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(h->signature, sig, 4);
+	h->length = len;
+	h->revision = rev;
+	h->checksum = 0;
+	memcpy(h->oem_id, ACPI_OEM_ID, 6);
+	memcpy(h->oem_table_id, ACPI_OEM_TABLE_ID, 8);
+	h->oem_revision = 1;
+	memcpy(h->creator_id, ACPI_CREATOR_ID, 4);
+	h->creator_revision = 1;
+}
+
+/* Checksums a finished table and stores it at the next free place. */
+static int put_table(struct acpi_writer *w, void *table, uint64_t *gpa)
+{
+	struct acpi_header *h = table;
+	uint64_t addr = (w->next + ACPI_TABLE_ALIGN - 1) & ~(uint64_t)(ACPI_TABLE_ALIGN - 1);
+
+	if (addr + h->length > LAYOUT_ACPI_END || gmem_write(w->mem, addr, table, h->length)) {
+		boot_err(w->err, w->errlen, "ACPI: table %.4s does not fit below 0x%llx",
+			 h->signature, LAYOUT_ACPI_END);
+		return -ENOSPC;
+	}
+	h->checksum = boot_checksum(table, h->length);
+	gmem_write(w->mem, addr + offsetof(struct acpi_header, checksum), &h->checksum, 1);
+	w->next = addr + h->length;
+	*gpa = addr;
+	return 0;
+}
+
+static int build_dsdt(struct acpi_writer *w, const struct boot_request *req, uint64_t *gpa)
+{
+	uint8_t table[ACPI_TABLE_MAX];
+	struct aml_buf b;
+	size_t scope;
+
+	aml_init(&b, table, sizeof(table));
+	aml_bytes(&b, &(struct acpi_header){0}, sizeof(struct acpi_header));
+	scope = aml_scope_begin(&b, "\\_SB");
+	for (int i = 0; i < req->nr_devs; i++) {
+		const struct mmio_dev_desc *d = &req->devs[i];
+		uint8_t crs[32];
+		size_t n = 0, dev;
+		char name[5] = {'V', 'R', (char)('0' + i / 10), (char)('0' + i % 10), 0};
+
+		n += aml_res_memory32_fixed(crs + n, true, (uint32_t)d->base, (uint32_t)d->size);
+		/* Edge, active high: irqfd pulses the line; see docs/boot.md. */
+		n += aml_res_ext_interrupt(crs + n, true, false, false, d->irq);
+		n += aml_res_end_tag(crs + n);
+
+		dev = aml_device_begin(&b, name);
+		aml_name_decl(&b, "_HID");
+		aml_string(&b, "LNRO0005");
+		aml_name_decl(&b, "_UID");
+		aml_integer(&b, (uint64_t)i);
+		aml_name_decl(&b, "_CCA");
+		aml_integer(&b, 1);
+		aml_name_decl(&b, "_CRS");
+		aml_buffer(&b, crs, n);
+		aml_pkg_end(&b, dev);
+	}
+	aml_pkg_end(&b, scope);
+	if (b.error) {
+		boot_err(w->err, w->errlen, "ACPI: DSDT does not fit in %zu bytes", sizeof(table));
+		return b.error;
+	}
+	fill_header((struct acpi_header *)table, "DSDT", (uint32_t)b.len, 2);
+	return put_table(w, table, gpa);
+}
+
+static int build_fadt(struct acpi_writer *w, uint64_t dsdt, uint64_t *gpa)
+{
+	struct acpi_fadt f;
+
+	memset(&f, 0, sizeof(f));
+	fill_header(&f.h, "FACP", sizeof(f), 6);
+	f.minor_version = 5;
+	f.dsdt = (uint32_t)dsdt;
+	f.x_dsdt = dsdt;
+	f.flags = ACPI_FADT_HW_REDUCED;
+	f.iapc_boot_arch = ACPI_IAPC_8042 | ACPI_IAPC_VGA_NOT_PRESENT | ACPI_IAPC_MSI_NOT_PRESENT;
+	memcpy(&f.hypervisor_vendor_id, "STRATOVM", 8);
+	return put_table(w, &f, gpa);
+}
+
+static int build_madt(struct acpi_writer *w, unsigned nr_cpus, uint64_t *gpa)
+{
+	uint8_t table[ACPI_TABLE_MAX];
+	struct acpi_madt *m = (struct acpi_madt *)table;
+	size_t len = sizeof(*m);
+	struct acpi_madt_ioapic io = {
+	    .type = ACPI_MADT_IOAPIC,
+	    .length = sizeof(io),
+	    .id = (uint8_t)nr_cpus,
+	    .addr = (uint32_t)LAYOUT_IOAPIC,
+	    .gsi_base = 0,
+	};
+	struct acpi_madt_lapic_nmi nmi = {
+	    .type = ACPI_MADT_LAPIC_NMI,
+	    .length = sizeof(nmi),
+	    .processor_uid = 0xff, /* all processors */
+	    .lint = 1,
+	};
+
+	memset(table, 0, sizeof(*m));
+	m->lapic_addr = (uint32_t)LAYOUT_LAPIC;
+	m->flags = ACPI_MADT_PCAT_COMPAT;
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		struct acpi_madt_lapic l = {
+		    .type = ACPI_MADT_LAPIC,
+		    .length = sizeof(l),
+		    .processor_uid = (uint8_t)i,
+		    .apic_id = (uint8_t)i,
+		    .flags = 1,
+		};
+
+		memcpy(table + len, &l, sizeof(l));
+		len += sizeof(l);
+	}
+	memcpy(table + len, &io, sizeof(io));
+	len += sizeof(io);
+	/*
+	 * No interrupt source overrides: KVM's default routing sends ISA IRQ n to
+	 * IOAPIC pin n (the PIT to pin 0), which is what ACPI assumes without one.
+	 */
+	memcpy(table + len, &nmi, sizeof(nmi));
+	len += sizeof(nmi);
+	fill_header(&m->h, "APIC", (uint32_t)len, 5);
+	return put_table(w, table, gpa);
+}
+
+static int build_xsdt(struct acpi_writer *w, const uint64_t *tables, int n, uint64_t *gpa)
+{
+	uint8_t table[sizeof(struct acpi_header) + 8 * 8];
+	size_t len = sizeof(struct acpi_header) + (size_t)n * 8;
+
+	memset(table, 0, sizeof(table));
+	memcpy(table + sizeof(struct acpi_header), tables, (size_t)n * 8);
+	fill_header((struct acpi_header *)table, "XSDT", (uint32_t)len, 1);
+	return put_table(w, table, gpa);
+}
+
+static int check_devices(const struct boot_request *req, char *err, size_t errlen)
+{
+	for (int i = 0; i < req->nr_devs; i++) {
+		const struct mmio_dev_desc *d = &req->devs[i];
+
+		if (!d->size || d->base > UINT32_MAX || d->size > UINT32_MAX - d->base ||
+		    d->irq >= IOAPIC_PINS) {
+			boot_err(err, errlen,
+				 "ACPI: virtio-mmio device %d (0x%llx, size 0x%llx, IRQ %u) is not "
+				 "below 4 GiB on an IOAPIC pin",
+				 i, (unsigned long long)d->base, (unsigned long long)d->size,
+				 d->irq);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int acpi_build_tables(struct guest_mem *mem, const struct boot_request *req, uint64_t *rsdp,
+		      char *err, size_t errlen)
+{
+	struct acpi_writer w = {
+	    .mem = mem, .next = LAYOUT_ACPI_TABLES, .err = err, .errlen = errlen};
+	uint64_t dsdt, sdts[2], xsdt;
+	struct acpi_rsdp r;
+	int ret;
+
+	ret = check_devices(req, err, errlen);
+	if (ret)
+		return ret;
+	ret = build_dsdt(&w, req, &dsdt);
+	if (!ret)
+		ret = build_fadt(&w, dsdt, &sdts[0]);
+	if (!ret)
+		ret = build_madt(&w, req->nr_cpus, &sdts[1]);
+	if (!ret)
+		ret = build_xsdt(&w, sdts, 2, &xsdt);
+	if (ret)
+		return ret;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.signature, "RSD PTR ", 8);
+	memcpy(r.oem_id, ACPI_OEM_ID, 6);
+	r.revision = 2;
+	r.length = sizeof(r);
+	r.xsdt_addr = xsdt;
+	r.checksum = boot_checksum(&r, 20);
+	r.ext_checksum = boot_checksum(&r, sizeof(r));
+	if (gmem_write(mem, LAYOUT_ACPI_RSDP, &r, sizeof(r))) {
+		boot_err(err, errlen, "ACPI: guest RAM does not cover the RSDP at 0x%llx",
+			 LAYOUT_ACPI_RSDP);
+		return -EFAULT;
+	}
+	*rsdp = LAYOUT_ACPI_RSDP;
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MulanPSL-2.0 */
+#ifndef SV_X86_AML_H
+#define SV_X86_AML_H
+
+/*
+ * A small AML (ACPI Machine Language) encoder: the named objects, devices and
+ * resource buffers a DSDT of static devices needs, no methods.  Output goes to
+ * a caller-provided buffer; running out of room or a bad name sets b->error and
+ * later calls do nothing.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct aml_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	int error; /* 0, -ENOSPC or -EINVAL */
+};
+
+void aml_init(struct aml_buf *b, void *data, size_t cap);
+void aml_byte(struct aml_buf *b, uint8_t v);
+void aml_bytes(struct aml_buf *b, const void *data, size_t len);
+
+/* "\\_SB_", "VR00", "\\_SB.VR00", "^PARN": segments shorter than 4 get '_' padding. */
+void aml_name_string(struct aml_buf *b, const char *path);
+/* ZeroOp, OneOp, OnesOp or the smallest of Byte/Word/DWord/QWord constants. */
+void aml_integer(struct aml_buf *b, uint64_t v);
+void aml_string(struct aml_buf *b, const char *s);
+
+/*
+ * A package-length-prefixed object is opened, filled, then closed:
+ *   size_t d = aml_device_begin(b, "VR00"); ...; aml_pkg_end(b, d);
+ */
+size_t aml_scope_begin(struct aml_buf *b, const char *name);
+size_t aml_device_begin(struct aml_buf *b, const char *name);
+void aml_pkg_end(struct aml_buf *b, size_t mark);
+
+/* Name(name, ...): the caller appends the data object. */
+void aml_name_decl(struct aml_buf *b, const char *name);
+/* Buffer(len) { data } */
+void aml_buffer(struct aml_buf *b, const void *data, size_t len);
+
+/* Resource descriptors for a _CRS buffer (ACPI 6.4 chapter 6.4). */
+size_t aml_res_memory32_fixed(uint8_t *out, bool writable, uint32_t base, uint32_t size);
+size_t aml_res_ext_interrupt(uint8_t *out, bool edge, bool active_low, bool shared, uint32_t gsi);
+size_t aml_res_end_tag(uint8_t *out);
+
+/* Length of the PkgLength encoding of a package whose body is n bytes. */
+size_t aml_pkg_length_size(size_t body);
+
+#endif

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MulanPSL-2.0
+/* ACPI tables: checksums, links, MADT entries, the DSDT's AML; the AML encoder. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <asm/bootparam.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/x86_64/acpi.h"
+#include "arch/x86_64/aml.h"
+#include "arch/x86_64/boot_priv.h"
+#include "arch/x86_64/layout.h"
+#include "boot_test.h"
+#include "machine/vm.h"
+
+static uint8_t sum(const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	uint8_t s = 0;
+
+	while (n--)
+		s += *p++;
+	return s;
+}
+
+static struct mmio_dev_desc devs[LAYOUT_VIRTIO_MMIO_MAX];
+
+static void boot_acpi(struct test_guest *g, unsigned cpus, int nr_devs)
+{
+	uint8_t k[64] = {0x90};
+	struct boot_request req = {.kernel = k,
+				   .kernel_len = sizeof(k),
+				   .nr_cpus = cpus,
+				   .acpi = true,
+				   .devs = devs,
+				   .nr_devs = nr_devs};
+	struct boot_entry e;
+	char err[200];
+
+	for (int i = 0; i < LAYOUT_VIRTIO_MMIO_MAX; i++)
+		devs[i] =
+		    (struct mmio_dev_desc){LAYOUT_VIRTIO_MMIO_BASE + i * 0x1000,
+					   LAYOUT_VIRTIO_MMIO_SIZE, LAYOUT_VIRTIO_IRQ_FIRST + i};
+	test_guest_init(g);
+	assert_int_equal(x86_boot_setup(&g->mem, &req, &e, err, sizeof(err)), 0);
+}
+
+static const struct acpi_header *table_at(struct test_guest *g, uint64_t gpa, const char *sig)
+{
+	const struct acpi_header *h = (const void *)(g->ram + gpa);
+
+	assert_true(gpa >= LAYOUT_ACPI_TABLES);
+	assert_true(gpa + h->length <= LAYOUT_ACPI_END);
+	assert_memory_equal(h->signature, sig, 4);
+	assert_int_equal(sum(h, h->length), 0);
+	return h;
+}
+
+/* Follows RSDP -> XSDT -> FACP/APIC; FACP -> DSDT. */
+static void find_tables(struct test_guest *g, const struct acpi_fadt **fadt,
+			const struct acpi_madt **madt, const struct acpi_header **dsdt)
+{
+	const struct acpi_rsdp *r = (const void *)(g->ram + LAYOUT_ACPI_RSDP);
+	const struct acpi_header *x;
+	const uint8_t *ent;
+	uint64_t gpa[2];
+
+	assert_memory_equal(r->signature, "RSD PTR ", 8);
+	assert_int_equal(r->revision, 2);
+	assert_int_equal(r->length, 36);
+	assert_int_equal(sum(r, 20), 0);
+	assert_int_equal(sum(r, 36), 0);
+	x = table_at(g, r->xsdt_addr, "XSDT");
+	assert_int_equal(x->length, sizeof(*x) + 16);
+	ent = (const uint8_t *)(x + 1);
+	memcpy(gpa, ent, sizeof(gpa));
+	*fadt = (const void *)table_at(g, gpa[0], "FACP");
+	*madt = (const void *)table_at(g, gpa[1], "APIC");
+	assert_int_equal((*fadt)->h.revision, 6);
+	assert_int_equal((*fadt)->h.length, 276);
+	assert_true((*fadt)->flags & ACPI_FADT_HW_REDUCED);
+	assert_int_equal((*fadt)->dsdt, (*fadt)->x_dsdt);
+	*dsdt = table_at(g, (*fadt)->x_dsdt, "DSDT");
+}
+
+static void test_acpi_links_and_checksums(void **state)
+{
+	const struct acpi_fadt *fadt;
+	const struct acpi_madt *madt;
+	const struct acpi_header *dsdt;
+	struct test_guest g;
+
+	(void)state;
+	boot_acpi(&g, 2, 3);
+	find_tables(&g, &fadt, &madt, &dsdt);
+	assert_int_equal(((const struct boot_params *)(g.ram + LAYOUT_BOOT_PARAMS))->acpi_rsdp_addr,
+			 LAYOUT_ACPI_RSDP);
+	test_guest_free(&g);
+}
+
+static void check_madt(unsigned cpus)
+{
+	const struct acpi_fadt *fadt;
+	const struct acpi_madt *madt;
+	const struct acpi_header *dsdt;
+	struct test_guest g;
+	const uint8_t *p, *end;
+	unsigned lapics = 0, ioapics = 0, nmis = 0;
+
+	boot_acpi(&g, cpus, 1);
+	find_tables(&g, &fadt, &madt, &dsdt);
+	assert_int_equal(madt->lapic_addr, LAYOUT_LAPIC);
+	p = (const uint8_t *)(madt + 1);
+	end = (const uint8_t *)madt + madt->h.length;
+	while (p < end) {
+		assert_true(p[1] >= 2 && p + p[1] <= end);
+		switch (p[0]) {
+		case ACPI_MADT_LAPIC: {
+			const struct acpi_madt_lapic *l = (const void *)p;
+
+			assert_int_equal(l->apic_id, lapics);
+			assert_int_equal(l->processor_uid, lapics);
+			assert_int_equal(l->flags, 1);
+			lapics++;
+			break;
+		}
+		case ACPI_MADT_IOAPIC: {
+			const struct acpi_madt_ioapic *io = (const void *)p;
+
+			assert_int_equal(io->addr, LAYOUT_IOAPIC);
+			assert_int_equal(io->gsi_base, 0);
+			assert_int_equal(io->id, cpus);
+			ioapics++;
+			break;
+		}
+		case ACPI_MADT_LAPIC_NMI:
+			assert_int_equal(((const struct acpi_madt_lapic_nmi *)p)->lint, 1);
+			nmis++;
+			break;
+		default:
+			fail_msg("unexpected MADT entry %u", p[0]);
+		}
+		p += p[1];
+	}
+	assert_int_equal(lapics, cpus);
+	assert_int_equal(ioapics, 1);
+	assert_int_equal(nmis, 1);
+	test_guest_free(&g);
+}
+
+static void test_madt_1(void **state)
+{
+	(void)state;
+	check_madt(1);
+}
+
+static void test_madt_254(void **state)
+{
+	(void)state;
+	check_madt(254);
+}
+
+/* Minimal AML reader for what the DSDT holds. */
+static size_t pkg_len(const uint8_t *p, size_t *len)
+{
+	size_t n = (p[0] >> 6) + 1;
+
+	if (n == 1) {
+		*len = p[0] & 0x3f;
+		return 1;
+	}
+	*len = p[0] & 0x0f;
+	for (size_t i = 1; i < n; i++)
+		*len |= (size_t)p[i] << (4 + 8 * (i - 1));
+	return n;
+}
+
+static void test_dsdt_devices(void **state)
+{
+	const struct acpi_fadt *fadt;
+	const struct acpi_madt *madt;
+	const struct acpi_header *dsdt;
+	struct test_guest g;
+	const uint8_t *p, *end;
+	size_t len, n;
+	int dev = 0;
+
+	(void)state;
+	boot_acpi(&g, 1, LAYOUT_VIRTIO_MMIO_MAX);
+	find_tables(&g, &fadt, &madt, &dsdt);
+	assert_int_equal(dsdt->revision, 2);
+	p = (const uint8_t *)(dsdt + 1);
+	end = (const uint8_t *)dsdt + dsdt->length;
+
+	assert_int_equal(*p++, 0x10); /* ScopeOp */
+	n = pkg_len(p, &len);
+	assert_ptr_equal(p + len, end);
+	p += n;
+	assert_memory_equal(p, "\\_SB_", 5);
+	p += 5;
+	while (p < end) {
+		const uint8_t *dev_end;
+		char name[16];
+		uint32_t v;
+
+		assert_int_equal(p[0], 0x5b); /* DeviceOp */
+		assert_int_equal(p[1], 0x82);
+		p += 2;
+		n = pkg_len(p, &len);
+		dev_end = p + len;
+		p += n;
+		snprintf(name, sizeof(name), "VR%02d", dev);
+		assert_memory_equal(p, name, 4);
+		p += 4;
+		assert_memory_equal(p, "\x08_HID\x0dLNRO0005", 15);
+		p += 15;
+		assert_memory_equal(p, "\x08_UID", 5);
+		p += 5;
+		if (dev <= 1) {
+			assert_int_equal(*p++, dev); /* ZeroOp / OneOp */
+		} else {
+			assert_int_equal(*p++, 0x0a);
+			assert_int_equal(*p++, dev);
+		}
+		assert_memory_equal(p, "\x08_CCA\x01", 6);
+		p += 6;
+		assert_memory_equal(p, "\x08_CRS\x11", 6);
+		p += 6;
+		n = pkg_len(p, &len);
+		assert_ptr_equal(p + len, dev_end);
+		p += n;
+		assert_memory_equal(p, "\x0a\x17", 2); /* BufferSize 23 */
+		p += 2;
+		assert_int_equal(p[0], 0x86); /* Memory32Fixed */
+		assert_int_equal(p[3], 1);
+		memcpy(&v, p + 4, 4);
+		assert_int_equal(v, devs[dev].base);
+		memcpy(&v, p + 8, 4);
+		assert_int_equal(v, LAYOUT_VIRTIO_MMIO_SIZE);
+		p += 12;
+		assert_int_equal(p[0], 0x89); /* Extended Interrupt */
+		assert_int_equal(p[3], 0x03); /* consumer, edge, active high, exclusive */
+		assert_int_equal(p[4], 1);
+		memcpy(&v, p + 5, 4);
+		assert_int_equal(v, LAYOUT_VIRTIO_IRQ_FIRST + dev);
+		p += 9;
+		assert_memory_equal(p, "\x79\x00", 2);
+		p += 2;
+		assert_ptr_equal(p, dev_end);
+		dev++;
+	}
+	assert_int_equal(dev, LAYOUT_VIRTIO_MMIO_MAX);
+	test_guest_free(&g);
+}
+
+static void test_acpi_bad_device(void **state)
+{
+	uint8_t k[64] = {0x90};
+	struct mmio_dev_desc bad = {0x100000000ULL, 0x200, 5};
+	struct boot_request req = {.kernel = k,
+				   .kernel_len = sizeof(k),
+				   .nr_cpus = 1,
+				   .acpi = true,
+				   .devs = &bad,
+				   .nr_devs = 1};
+	struct test_guest g;
+	struct boot_entry e;
+	char err[200];
+
+	(void)state;
+	test_guest_init(&g);
+	assert_int_equal(x86_boot_setup(&g.mem, &req, &e, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "virtio-mmio device 0"));
+	bad = (struct mmio_dev_desc){0xf0000000, 0x200, 24};
+	assert_int_equal(x86_boot_setup(&g.mem, &req, &e, err, sizeof(err)), -EINVAL);
+	test_guest_free(&g);
+}
+
+static void test_aml_pkg_length(void **state)
+{
+	static uint8_t data[0x200000];
+	static const size_t bodies[] = {0, 62, 63, 0xffd, 0xffe, 0xffffc, 0xffffd};
+	struct aml_buf b;
+
+	(void)state;
+	assert_int_equal(aml_pkg_length_size(62), 1);
+	assert_int_equal(aml_pkg_length_size(63), 2);
+	assert_int_equal(aml_pkg_length_size(0xffd), 2);
+	assert_int_equal(aml_pkg_length_size(0xffe), 3);
+	assert_int_equal(aml_pkg_length_size(0xffffc), 3);
+	assert_int_equal(aml_pkg_length_size(0xffffd), 4);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		size_t body = bodies[i] < 4 ? 4 : bodies[i];
+		size_t mark, len, n;
+
+		aml_init(&b, data, sizeof(data));
+		mark = aml_scope_begin(&b, "A");
+		/* The name "A___" is the first 4 bytes of the body. */
+		for (size_t j = 4; j < body; j++)
+			aml_byte(&b, 0xa5);
+		aml_pkg_end(&b, mark);
+		assert_int_equal(b.error, 0);
+		n = pkg_len(data + 1, &len);
+		assert_int_equal(n, aml_pkg_length_size(body));
+		assert_int_equal(len + 1, b.len); /* PkgLength covers all after ScopeOp */
+		assert_memory_equal(data + 1 + n, "A___", 4);
+	}
+}
+
+static void test_aml_names_and_integers(void **state)
+{
+	uint8_t data[64];
+	struct aml_buf b;
+
+	(void)state;
+	aml_init(&b, data, sizeof(data));
+	aml_name_string(&b, "\\_SB.PCI0.S08");
+	assert_int_equal(b.error, 0);
+	assert_memory_equal(data, "\\\x2f\x03_SB_PCI0S08_", 15);
+
+	aml_init(&b, data, sizeof(data));
+	aml_name_string(&b, "^AB.CD");
+	assert_memory_equal(data,
+			    "^\x2e"
+			    "AB__CD__",
+			    10);
+
+	aml_init(&b, data, sizeof(data));
+	aml_name_string(&b, "1BAD");
+	assert_int_equal(b.error, -EINVAL);
+	aml_init(&b, data, sizeof(data));
+	aml_name_string(&b, "TOOLONG");
+	assert_int_equal(b.error, -EINVAL);
+	aml_init(&b, data, sizeof(data));
+	aml_name_string(&b, "A..B");
+	assert_int_equal(b.error, -EINVAL);
+
+	aml_init(&b, data, sizeof(data));
+	aml_integer(&b, 0);
+	aml_integer(&b, 1);
+	aml_integer(&b, 0xff);
+	aml_integer(&b, 0x1234);
+	aml_integer(&b, 0xf0100000);
+	aml_integer(&b, 0x100000000ULL);
+	aml_integer(&b, UINT64_MAX);
+	assert_int_equal(b.error, 0);
+	assert_int_equal(b.len, 1 + 1 + 2 + 3 + 5 + 9 + 1);
+	assert_memory_equal(data, "\x00\x01\x0a\xff\x0b\x34\x12\x0c\x00\x00\x10\xf0", 12);
+	assert_memory_equal(data + 12, "\x0e\x00\x00\x00\x00\x01\x00\x00\x00\xff", 10);
+
+	aml_init(&b, data, 8);
+	aml_string(&b, "LNRO0005");
+	assert_int_equal(b.error, -ENOSPC);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_acpi_links_and_checksums),
+	    cmocka_unit_test(test_madt_1),
+	    cmocka_unit_test(test_madt_254),
+	    cmocka_unit_test(test_dsdt_devices),
+	    cmocka_unit_test(test_acpi_bad_device),
+	    cmocka_unit_test(test_aml_pkg_length),
+	    cmocka_unit_test(test_aml_names_and_integers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
