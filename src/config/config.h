@@ -97,7 +97,7 @@ struct vm_config {
 	int nr_consoles;
 	bool has_virtio_serial;
 	bool has_rng;
-	char *rng_id;
+	char *rng_id; /* -device virtio-rng-device id, else the -object id */
 	char *rng_file;
 	uint64_t rng_bytes_per_sec; /* 0: unlimited */
 	bool has_vsock;

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MulanPSL-2.0
+/*
+ * The one description of the VM: defaults, release, and the checks that need
+ * every option at once (whatever mix of command line and JSON produced it).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_internal.h"
+
+void config_init(struct vm_config *cfg)
+{
+	int i, j;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->dump_guest_core = true;
+	cfg->acpi = true;
+	cfg->nr_cpus = 1;
+	cfg->max_cpus = 1;
+	cfg->sockets = cfg->dies = cfg->clusters = cfg->cores = cfg->threads = 1;
+	cfg->mem_size = CFG_DEFAULT_MEM;
+	cfg->vsock_fd = -1;
+	for (i = 0; i < CFG_MAX_NETS; i++)
+		for (j = 0; j < CFG_MAX_FDS; j++)
+			cfg->nets[i].fds[j] = -1;
+}
+
+static void chardev_free(struct chardev_config *c)
+{
+	free(c->id);
+	free(c->path);
+}
+
+void config_free(struct vm_config *cfg)
+{
+	int i;
+
+	free(cfg->name);
+	free(cfg->uuid);
+	free(cfg->cpu_model);
+	for (i = 0; i < cfg->nr_cpu_hide; i++)
+		free(cfg->cpu_hide[i]);
+	free(cfg->mem_path);
+	free(cfg->kernel);
+	free(cfg->initrd);
+	free(cfg->cmdline);
+	chardev_free(&cfg->serial);
+	for (i = 0; i < cfg->nr_chardevs; i++)
+		chardev_free(&cfg->chardevs[i]);
+	for (i = 0; i < cfg->nr_drives; i++) {
+		struct drive_config *d = &cfg->drives[i];
+
+		free(d->id);
+		free(d->path);
+		free(d->serial);
+		free(d->iothread);
+		free(d->aio);
+		free(d->device_id);
+	}
+	for (i = 0; i < cfg->nr_nets; i++) {
+		free(cfg->nets[i].id);
+		free(cfg->nets[i].ifname);
+		free(cfg->nets[i].iothread);
+		free(cfg->nets[i].device_id);
+	}
+	for (i = 0; i < cfg->nr_consoles; i++) {
+		free(cfg->consoles[i].id);
+		free(cfg->consoles[i].chardev);
+	}
+	free(cfg->rng_id);
+	free(cfg->rng_file);
+	free(cfg->vsock_id);
+	for (i = 0; i < cfg->nr_iothreads; i++)
+		free(cfg->iothreads[i]);
+	free(cfg->qmp_path);
+	free(cfg->incoming);
+	free(cfg->log_file);
+	free(cfg->pidfile);
+	free(cfg->config_file);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->vsock_fd = -1;
+}
+
+int cfg_find_chardev(const struct vm_config *cfg, const char *id)
+{
+	int i;
+
+	for (i = 0; i < cfg->nr_chardevs; i++)
+		if (cfg->chardevs[i].id && !strcmp(cfg->chardevs[i].id, id))
+			return i;
+	return -1;
+}
+
+int cfg_find_drive(const struct vm_config *cfg, const char *id)
+{
+	int i;
+
+	for (i = 0; i < cfg->nr_drives; i++)
+		if (cfg->drives[i].id && !strcmp(cfg->drives[i].id, id))
+			return i;
+	return -1;
+}
+
+int cfg_find_net(const struct vm_config *cfg, const char *id)
+{
+	int i;
+
+	for (i = 0; i < cfg->nr_nets; i++)
+		if (cfg->nets[i].id && !strcmp(cfg->nets[i].id, id))
+			return i;
+	return -1;
+}
+
+int cfg_find_iothread(const struct vm_config *cfg, const char *id)
+{
+	int i;
+
+	for (i = 0; i < cfg->nr_iothreads; i++)
+		if (!strcmp(cfg->iothreads[i], id))
+			return i;
+	return -1;
+}
+
+int cfg_add_iothread(struct vm_config *cfg, const char *opt, const char *id, char *err,
+		     size_t errlen)
+{
+	if (!id || !*id)
+		return cfg_err(err, errlen, "%s needs id=", opt);
+	if (cfg_find_iothread(cfg, id) >= 0)
+		return cfg_err(err, errlen, "duplicate id '%s' for %s", id, opt);
+	if (cfg->nr_iothreads >= CFG_MAX_IOTHREADS)
+		return cfg_err(err, errlen, "too many iothreads at '%s' for %s (at most %d)", id,
+			       opt, CFG_MAX_IOTHREADS);
+	cfg->iothreads[cfg->nr_iothreads] = strdup(id);
+	if (!cfg->iothreads[cfg->nr_iothreads])
+		return cfg_nomem(err, errlen);
+	cfg->nr_iothreads++;
+	return 0;
+}
+
+int cfg_check_topology(struct vm_config *cfg, const char *opt, char *err, size_t errlen)
+{
+	uint64_t prod;
+
+	if (cfg->nr_cpus < 1 || cfg->nr_cpus > CFG_MAX_CPUS)
+		return cfg_err(err, errlen, "invalid value '%u' for %s cpus: must be 1..%d",
+			       cfg->nr_cpus, opt, CFG_MAX_CPUS);
+	if (cfg->max_cpus == 0)
+		cfg->max_cpus = cfg->nr_cpus;
+	if (cfg->max_cpus > CFG_MAX_CPUS)
+		return cfg_err(err, errlen, "invalid value '%u' for %s maxcpus: must be 1..%d",
+			       cfg->max_cpus, opt, CFG_MAX_CPUS);
+	if (cfg->max_cpus < cfg->nr_cpus)
+		return cfg_err(err, errlen,
+			       "invalid value '%u' for %s maxcpus: must be at least cpus (%u)",
+			       cfg->max_cpus, opt, cfg->nr_cpus);
+	if (!cfg->dies)
+		cfg->dies = 1;
+	if (!cfg->clusters)
+		cfg->clusters = 1;
+	if (!cfg->threads)
+		cfg->threads = 1;
+	if (!cfg->cores && !cfg->sockets)
+		cfg->cores = 1;
+	/* one missing count is derived from the others, as QEMU does */
+	prod = (uint64_t)cfg->dies * cfg->clusters * cfg->threads;
+	if (!cfg->sockets) {
+		prod *= cfg->cores;
+		cfg->sockets = prod && cfg->max_cpus % prod == 0 ? cfg->max_cpus / prod : 0;
+		if (!cfg->sockets)
+			cfg->sockets = 1;
+	} else if (!cfg->cores) {
+		prod *= cfg->sockets;
+		cfg->cores = prod && cfg->max_cpus % prod == 0 ? cfg->max_cpus / prod : 0;
+		if (!cfg->cores)
+			cfg->cores = 1;
+	}
+	prod = (uint64_t)cfg->sockets * cfg->dies * cfg->clusters * cfg->cores * cfg->threads;
+	if (prod != cfg->max_cpus)
+		return cfg_err(err, errlen,
+			       "invalid topology for %s: sockets (%u) * dies (%u) * clusters (%u) "
+			       "* cores (%u) * threads (%u) = %llu, must equal maxcpus (%u)",
+			       opt, cfg->sockets, cfg->dies, cfg->clusters, cfg->cores,
+			       cfg->threads, (unsigned long long)prod, cfg->max_cpus);
+	return 0;
+}
+
+static int validate_devices(struct vm_config *cfg, char *err, size_t errlen)
+{
+	int i, j;
+
+	for (i = 0; i < cfg->nr_drives; i++) {
+		struct drive_config *d = &cfg->drives[i];
+
+		if (!d->id || !d->path)
+			return cfg_err(err, errlen, "drive %d needs an id and a file", i);
+		if (d->iothread && cfg_find_iothread(cfg, d->iothread) < 0)
+			return cfg_err(err, errlen, "drive '%s' names unknown iothread '%s'", d->id,
+				       d->iothread);
+		for (j = 0; j < i; j++)
+			if (!strcmp(cfg->drives[j].id, d->id))
+				return cfg_err(err, errlen, "duplicate drive id '%s'", d->id);
+	}
+	for (i = 0; i < cfg->nr_nets; i++) {
+		struct net_config *n = &cfg->nets[i];
+
+		if (!n->id)
+			return cfg_err(err, errlen, "net %d needs an id", i);
+		if (!n->ifname && n->nr_fds == 0)
+			return cfg_err(err, errlen, "net '%s' needs a tap name or fds", n->id);
+		if (n->iothread && cfg_find_iothread(cfg, n->iothread) < 0)
+			return cfg_err(err, errlen, "net '%s' names unknown iothread '%s'", n->id,
+				       n->iothread);
+		for (j = 0; j < i; j++)
+			if (!strcmp(cfg->nets[j].id, n->id))
+				return cfg_err(err, errlen, "duplicate net id '%s'", n->id);
+	}
+	for (i = 0; i < cfg->nr_consoles; i++) {
+		struct console_config *c = &cfg->consoles[i];
+		int k = c->chardev ? cfg_find_chardev(cfg, c->chardev) : -1;
+
+		if (k < 0)
+			return cfg_err(err, errlen, "console '%s' names unknown chardev '%s'",
+				       c->id ? c->id : "", c->chardev ? c->chardev : "");
+		if (cfg->chardevs[k].kind != CHR_SOCKET || !cfg->chardevs[k].path)
+			return cfg_err(err, errlen, "console '%s': chardev '%s' must be a socket",
+				       c->id ? c->id : "", c->chardev);
+	}
+	for (i = 0; i < cfg->nr_chardevs; i++)
+		for (j = 0; j < i; j++)
+			if (cfg->chardevs[i].id && cfg->chardevs[j].id &&
+			    !strcmp(cfg->chardevs[i].id, cfg->chardevs[j].id))
+				return cfg_err(err, errlen, "duplicate chardev id '%s'",
+					       cfg->chardevs[i].id);
+	if (cfg->has_vsock && (cfg->vsock_cid < CFG_MIN_CID || cfg->vsock_cid > CFG_MAX_CID))
+		return cfg_err(err, errlen, "invalid vsock guest-cid '%llu': must be %llu..%llu",
+			       (unsigned long long)cfg->vsock_cid, CFG_MIN_CID, CFG_MAX_CID);
+	if (cfg->has_rng && !cfg->rng_file)
+		return cfg_err(err, errlen, "the rng device needs a random file");
+	if (cfg->has_rng && cfg->rng_bytes_per_sec &&
+	    (cfg->rng_bytes_per_sec < CFG_MIN_RNG_BPS || cfg->rng_bytes_per_sec > CFG_MAX_RNG_BPS))
+		return cfg_err(err, errlen, "invalid rng rate '%llu' bytes/s: must be %llu..%llu",
+			       (unsigned long long)cfg->rng_bytes_per_sec, CFG_MIN_RNG_BPS,
+			       CFG_MAX_RNG_BPS);
+	return 0;
+}
+
+int config_validate(struct vm_config *cfg, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!cfg->kernel || !*cfg->kernel)
+		return cfg_err(err, errlen, "no kernel given: use -kernel PATH");
+	ret = cfg_check_topology(cfg, "-smp", err, errlen);
+	if (ret)
+		return ret;
+	if (cfg->mem_size < CFG_MIN_MEM || cfg->mem_size > CFG_MAX_MEM)
+		return cfg_err(err, errlen, "invalid memory size '%llu' bytes: must be 128M..512G",
+			       (unsigned long long)cfg->mem_size);
+	if (cfg->daemonize && cfg->serial.kind == CHR_STDIO)
+		return cfg_err(err, errlen, "-serial stdio cannot be used with -daemonize");
+	if ((cfg->serial.kind == CHR_FILE || cfg->serial.kind == CHR_SOCKET) && !cfg->serial.path)
+		return cfg_err(err, errlen, "-serial needs a path");
+	if (cfg->qmp_path && !*cfg->qmp_path)
+		return cfg_err(err, errlen, "empty QMP socket path");
+	return validate_devices(cfg, err, errlen);
+}
