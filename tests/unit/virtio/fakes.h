@@ -18,5 +18,7 @@ void fake_vm_init(struct vm *vm, void *ram, uint64_t size, const struct vm_confi
 /* Calls the handlers of ready fds until none is ready for timeout_ms. */
 int fake_loop_run(int timeout_ms);
 const struct vm_device_ops *fake_find_device(const char *name);
+/* The opaque registered for an MMIO base. */
+void *fake_bus_find(uint64_t base);
 
 #endif
