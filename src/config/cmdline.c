@@ -360,7 +360,7 @@ static int opt_serial(struct parse_ctx *ctx, const char *opt, const char *arg)
 		bool sock = backend[0] == 's';
 
 		if (!path || !*path)
-			ret = ERR(ctx, "%s %s needs path=", opt, backend);
+			ret = ERR(ctx, "%s %s needs path= (in '%s')", opt, backend, arg);
 		if (!ret && sock)
 			ret = kv_bool(&kv, "server", &server);
 		if (!ret && sock)

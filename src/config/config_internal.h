@@ -48,7 +48,8 @@ struct kv_item {
 
 struct kvlist {
 	char *buf;
-	const char *opt; /* label for messages: "-drive", "-device virtio-net-device" */
+	const char *opt;  /* label for messages: "-drive", "-device virtio-net-device" */
+	const char *text; /* the value as given, for messages */
 	struct kv_item items[KV_MAX_ITEMS];
 	int n;
 	char *err;

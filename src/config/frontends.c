@@ -130,7 +130,7 @@ static int dev_vsock(struct parse_ctx *ctx, struct kvlist *kv)
 	int ret;
 
 	if (!kv_has(kv, "guest-cid"))
-		return ERR(ctx, "%s needs guest-cid=", kv->opt);
+		return ERR(ctx, "%s needs guest-cid= (in '%s')", kv->opt, kv->text);
 	ret = dev_id(ctx, kv, &id, true);
 	if (!ret)
 		ret = kv_u64(kv, "guest-cid", CFG_MIN_CID, CFG_MAX_CID, &cid);

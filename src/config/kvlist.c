@@ -281,6 +281,7 @@ int kv_parse(struct kvlist *kv, const char *opt, const char *text, const char *d
 
 	memset(kv, 0, sizeof(*kv));
 	kv->opt = opt;
+	kv->text = text;
 	kv->err = err;
 	kv->errlen = errlen;
 	kv->buf = strdup(text);
@@ -336,7 +337,8 @@ int kv_str(struct kvlist *kv, const char *key, char **dst, bool required)
 
 	if (!it) {
 		if (required)
-			return cfg_err(kv->err, kv->errlen, "%s needs %s=", kv->opt, key);
+			return cfg_err(kv->err, kv->errlen, "%s needs %s= (in '%s')", kv->opt, key,
+				       kv->text);
 		return 0;
 	}
 	it->used = true;
