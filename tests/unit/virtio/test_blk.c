@@ -131,11 +131,17 @@ static void driver_init(int slot)
 	fake_loop_run(0);
 }
 
+/* Posts and waits (up to 2 s) for the completion or for NEEDS_RESET. */
 static void kick(void)
 {
+	uint16_t before = used()->idx;
+
 	avail()->idx++;
 	wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	fake_loop_run(20);
+	for (int i = 0; i < 200 && used()->idx == before &&
+			!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET) && dev->activated;
+	     i++)
+		fake_loop_run(10);
 }
 
 /* A three-descriptor request: header, data (len may be 0), status. */
