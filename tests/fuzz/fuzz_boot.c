@@ -30,13 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct guest_mem mem;
 	struct boot_entry e;
 	struct boot_request req = {
-		.kernel = data,
-		.kernel_len = size,
-		.cmdline = "console=ttyS0 reboot=k panic=1",
-		.nr_cpus = 1 + (unsigned)(size % 254),
-		.acpi = size & 1,
-		.devs = devs,
-		.nr_devs = 3,
+	    .kernel = data,
+	    .kernel_len = size,
+	    .cmdline = "console=ttyS0 reboot=k panic=1",
+	    .nr_cpus = 1 + (unsigned)(size % 254),
+	    .acpi = size & 1,
+	    .devs = devs,
+	    .nr_devs = 3,
 	};
 	char err[256];
 
@@ -46,9 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	for (int i = 0; i < 3; i++)
-		devs[i] = (struct mmio_dev_desc){ LAYOUT_VIRTIO_MMIO_BASE + i * 0x1000,
-						  LAYOUT_VIRTIO_MMIO_SIZE,
-						  LAYOUT_VIRTIO_IRQ_FIRST + i };
+		devs[i] =
+		    (struct mmio_dev_desc){LAYOUT_VIRTIO_MMIO_BASE + i * 0x1000,
+					   LAYOUT_VIRTIO_MMIO_SIZE, LAYOUT_VIRTIO_IRQ_FIRST + i};
 	if (size & 2) {
 		req.initrd = initrd;
 		req.initrd_len = sizeof(initrd);

@@ -161,7 +161,7 @@ static int build_madt(struct acpi_writer *w, unsigned nr_cpus, uint64_t *gpa)
 
 static int build_xsdt(struct acpi_writer *w, const uint64_t *tables, int n, uint64_t *gpa)
 {
-	uint8_t table[sizeof(struct acpi_header) + 8 * 8];
+	uint8_t table[sizeof(struct acpi_header) + 8 * sizeof(uint64_t)];
 	size_t len = sizeof(struct acpi_header) + (size_t)n * 8;
 
 	memset(table, 0, sizeof(table));
