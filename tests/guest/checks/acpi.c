@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MulanPSL-2.0
+/*
+ * ACPI tables: RSDP (from the boot structure or the BIOS area scan), XSDT
+ * (or RSDT), FADT, DSDT and MADT, each with its signature and checksum; the
+ * MADT lists cpus= enabled processors.
+ */
+#include "boot.h"
+#include "check.h"
+#include "defs.h"
+#include "lib/cmdline.h"
+#include "lib/string.h"
+
+struct acpi_rsdp {
+	char signature[8]; /* "RSD PTR " */
+	uint8_t checksum;
+	char oem_id[6];
+	uint8_t revision;
+	uint32_t rsdt;
+	uint32_t length;
+	uint64_t xsdt;
+	uint8_t ext_checksum;
+	uint8_t reserved[3];
+} __attribute__((packed));
+
+struct acpi_header {
+	char signature[4];
+	uint32_t length;
+	uint8_t revision;
+	uint8_t checksum;
+	char oem_id[6];
+	char oem_table_id[8];
+	uint32_t oem_revision;
+	uint32_t creator_id;
+	uint32_t creator_revision;
+} __attribute__((packed));
+
+#define FADT_DSDT    40
+#define FADT_X_DSDT  140
+#define MADT_ENTRIES 44
+#define MADT_LAPIC   0
+#define MADT_IOAPIC  1
+#define MADT_X2APIC  9
+
+/* Tables must lie where our identity map reaches. */
+#define ACPI_LIMIT 0x100000000ULL
+
+static const struct acpi_rsdp *scan_rsdp(void)
+{
+	uint64_t a;
+
+	for (a = 0xe0000; a < 0x100000; a += 16) {
+		const struct acpi_rsdp *r = (const void *)a;
+
+		if (!memcmp(r->signature, "RSD PTR ", 8) && !byte_sum(r, 20))
+			return r;
+	}
+	return NULL;
+}
+
+/* Validates the table at addr: signature sig (NULL: any), sane length, checksum. */
+static const struct acpi_header *table_at(struct check_ctx *ctx, uint64_t addr, const char *sig,
+					  bool *failed)
+{
+	const struct acpi_header *h = (const void *)addr;
+
+	*failed = true;
+	if (!addr || addr >= ACPI_LIMIT - sizeof(*h)) {
+		check_fail(ctx, "%s table address 0x%lx is out of reach", sig ? sig : "ACPI", addr);
+		return NULL;
+	}
+	if (sig && memcmp(h->signature, sig, 4)) {
+		check_fail(ctx, "table at 0x%lx is not %s", addr, sig);
+		return NULL;
+	}
+	if (h->length < sizeof(*h) || h->length > 0x100000 || addr + h->length > ACPI_LIMIT) {
+		check_fail(ctx, "%.4s length %u is bad", h->signature, h->length);
+		return NULL;
+	}
+	if (byte_sum(h, h->length)) {
+		check_fail(ctx, "%.4s checksum is wrong", h->signature);
+		return NULL;
+	}
+	*failed = false;
+	return h;
+}
+
+static enum check_result check_madt(struct check_ctx *ctx, const struct acpi_header *madt)
+{
+	const uint8_t *p = (const uint8_t *)madt + MADT_ENTRIES;
+	const uint8_t *end = (const uint8_t *)madt + madt->length;
+	unsigned int cpus = 0, ioapics = 0;
+
+	if (*(const uint32_t *)((const uint8_t *)madt + 36) != LAPIC_BASE)
+		return check_fail(ctx, "MADT local APIC address 0x%x",
+				  *(const uint32_t *)((const uint8_t *)madt + 36));
+	while (p + 2 <= end) {
+		if (p[1] < 2 || p + p[1] > end)
+			return check_fail(ctx, "MADT entry type %u has bad length %u", p[0], p[1]);
+		if (p[0] == MADT_LAPIC && p[1] >= 8 && (*(const uint32_t *)(p + 4) & 1))
+			cpus++;
+		else if (p[0] == MADT_X2APIC && p[1] >= 16 && (*(const uint32_t *)(p + 8) & 1))
+			cpus++;
+		else if (p[0] == MADT_IOAPIC && p[1] >= 12)
+			ioapics++;
+		p += p[1];
+	}
+	facts.madt_cpus = cpus;
+	if (!ioapics)
+		return check_fail(ctx, "MADT lists no IOAPIC");
+	if (facts.cpus_expected && cpus != facts.cpus_expected)
+		return check_fail(ctx, "MADT lists %u enabled processors, cpus=%u", cpus,
+				  facts.cpus_expected);
+	if (!cpus)
+		return check_fail(ctx, "MADT lists no enabled processor");
+	return CHECK_PASS;
+}
+
+static enum check_result check_acpi(struct check_ctx *ctx)
+{
+	const struct acpi_header *sdt, *fadt = NULL, *madt = NULL, *dsdt;
+	const struct acpi_rsdp *rsdp;
+	unsigned int i, n, width;
+	uint64_t dsdt_addr;
+	bool failed;
+
+	if (cmdline_is("acpi", "off"))
+		return check_skip(ctx, "acpi=off");
+	if (boot.rsdp_addr && boot.rsdp_addr < 0x100000)
+		rsdp = (const void *)boot.rsdp_addr;
+	else
+		rsdp = scan_rsdp();
+	if (!rsdp)
+		return check_fail(ctx, "no RSDP in the boot structure or at 0xe0000-0xfffff");
+	if (memcmp(rsdp->signature, "RSD PTR ", 8) || byte_sum(rsdp, 20))
+		return check_fail(ctx, "bad RSDP at 0x%lx", (uint64_t)(uintptr_t)rsdp);
+	if (rsdp->revision >= 2) {
+		if (rsdp->length < 36 || byte_sum(rsdp, rsdp->length))
+			return check_fail(ctx, "RSDP extended checksum or length is wrong");
+	}
+
+	if (rsdp->revision >= 2 && rsdp->xsdt) {
+		sdt = table_at(ctx, rsdp->xsdt, "XSDT", &failed);
+		width = 8;
+	} else {
+		sdt = table_at(ctx, rsdp->rsdt, "RSDT", &failed);
+		width = 4;
+	}
+	if (failed)
+		return CHECK_FAIL;
+
+	n = (sdt->length - sizeof(*sdt)) / width;
+	for (i = 0; i < n; i++) {
+		const uint8_t *e = (const uint8_t *)(sdt + 1) + i * width;
+		uint64_t a = width == 8 ? *(const uint64_t *)e : *(const uint32_t *)e;
+		const struct acpi_header *h = table_at(ctx, a, NULL, &failed);
+
+		if (failed)
+			return CHECK_FAIL;
+		if (!memcmp(h->signature, "FACP", 4))
+			fadt = h;
+		else if (!memcmp(h->signature, "APIC", 4))
+			madt = h;
+	}
+	if (!fadt)
+		return check_fail(ctx, "no FADT (FACP) in the %s", width == 8 ? "XSDT" : "RSDT");
+	if (!madt)
+		return check_fail(ctx, "no MADT (APIC) in the %s", width == 8 ? "XSDT" : "RSDT");
+
+	dsdt_addr = *(const uint32_t *)((const uint8_t *)fadt + FADT_DSDT);
+	if (fadt->length >= FADT_X_DSDT + 8 &&
+	    *(const uint64_t *)((const uint8_t *)fadt + FADT_X_DSDT))
+		dsdt_addr = *(const uint64_t *)((const uint8_t *)fadt + FADT_X_DSDT);
+	dsdt = table_at(ctx, dsdt_addr, "DSDT", &failed);
+	if (failed)
+		return CHECK_FAIL;
+	(void)dsdt;
+	return check_madt(ctx, madt);
+}
+
+DEFINE_CHECK(acpi, check_acpi, true);

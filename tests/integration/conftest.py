@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: MulanPSL-2.0
+"""Shared fixtures and helpers for the integration tests.
+
+Fixtures:
+  vmm_bin     the VMM: $STRATOVIRT_BIN, else <repo>/build/stratovirt
+  guest_elf   the test guest, PVH ELF: $SVGUEST_ELF, else
+              <repo>/build/tests/guest/svguest.elf
+  guest_bin   the test guest, raw 64-bit image: $SVGUEST_BIN, else
+              <repo>/build/tests/guest/svguest.bin
+  qemu_bin    qemu-system-x86_64 from $QEMU_BIN or PATH
+A fixture whose file is missing skips the test that asks for it, with the path
+in the reason. run_vm() runs a VM with a timeout and captures its serial
+console (stdout); parse_guest_output() reads the test guest's protocol
+(docs/test-guest.md).
+"""
+import os
+import shutil
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+def _path_from_env(var, default):
+    p = Path(os.environ.get(var, default))
+    return p if p.is_absolute() else (Path.cwd() / p)
+
+
+def _existing(var, default, what):
+    p = _path_from_env(var, default)
+    if not p.exists():
+        pytest.skip(f"{what} not found at {p} (set {var})")
+    return p
+
+
+@pytest.fixture(scope="session")
+def vmm_bin():
+    return _existing("STRATOVIRT_BIN", REPO / "build" / "stratovirt", "stratovirt binary")
+
+
+@pytest.fixture(scope="session")
+def guest_elf():
+    return _existing("SVGUEST_ELF", REPO / "build" / "tests" / "guest" / "svguest.elf",
+                     "test guest svguest.elf")
+
+
+@pytest.fixture(scope="session")
+def guest_bin():
+    return _existing("SVGUEST_BIN", REPO / "build" / "tests" / "guest" / "svguest.bin",
+                     "test guest svguest.bin")
+
+
+@pytest.fixture(scope="session")
+def qemu_bin():
+    path = os.environ.get("QEMU_BIN") or shutil.which("qemu-system-x86_64")
+    if not path or not os.path.exists(path):
+        pytest.skip("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)")
+    return Path(path)
+
+
+@pytest.fixture(scope="session")
+def kvm():
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        pytest.skip("/dev/kvm is not usable")
+    return Path("/dev/kvm")
+
+
+@dataclass
+class VmResult:
+    argv: list
+    rc: int                 # None if it was killed at the timeout
+    output: str             # everything the VM wrote to stdout (the serial port)
+    stderr: str
+    timed_out: bool
+    seconds: float
+    lines: list = field(default_factory=list)
+
+    def describe(self):
+        return (f"command: {' '.join(map(str, self.argv))}\n"
+                f"exit status: {self.rc} timed out: {self.timed_out} "
+                f"after {self.seconds:.1f}s\n"
+                f"--- serial ---\n{self.output}\n--- stderr ---\n{self.stderr}")
+
+
+def run_vm(argv, timeout=60, respond=None, env=None):
+    """Runs argv, returns a VmResult.
+
+    respond maps a substring of a stdout line to text written to the VM's
+    stdin when such a line appears (each fires once), e.g.
+    {"SVTEST READY-FOR-INPUT": "ping\\n"}. stdin stays open until the VM ends
+    so a VMM reading its console sees no end of file.
+    """
+    respond = dict(respond or {})
+    argv = [str(a) for a in argv]
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    out_lines, err_chunks = [], []
+
+    def read_stdout():
+        for raw in iter(proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            out_lines.append(line)
+            for trigger in list(respond):
+                if trigger in line:
+                    text = respond.pop(trigger)
+                    try:
+                        proc.stdin.write(text.encode())
+                        proc.stdin.flush()
+                    except OSError:
+                        pass
+
+    def read_stderr():
+        err_chunks.append(proc.stderr.read().decode("utf-8", "replace"))
+
+    threads = [threading.Thread(target=read_stdout, daemon=True),
+               threading.Thread(target=read_stderr, daemon=True)]
+    for t in threads:
+        t.start()
+    timed_out = False
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.kill()
+        proc.wait()
+        rc = None
+    for t in threads:
+        t.join(timeout=5)
+    try:
+        proc.stdin.close()
+    except OSError:
+        pass
+    output = "".join(out_lines)
+    return VmResult(argv, rc, output, "".join(err_chunks), timed_out,
+                    time.monotonic() - start,
+                    [ln.strip() for ln in output.replace("\r", "\n").split("\n") if ln.strip()])
+
+
+@dataclass
+class GuestReport:
+    started: bool = False
+    done: bool = False
+    passed: int = -1
+    failed: int = -1
+    results: dict = field(default_factory=dict)  # name -> ("PASS"|"FAIL"|"SKIP", reason)
+
+
+def parse_guest_output(lines):
+    """Reads the test guest's serial protocol (docs/test-guest.md)."""
+    rep = GuestReport()
+    for line in lines:
+        # A VMM or firmware may print before the guest starts; find the token.
+        for token in ("SVTEST ", "PASS ", "FAIL ", "SKIP "):
+            i = line.find(token)
+            if i > 0 and not line[:i].strip():
+                line = line[i:]
+        if line == "SVTEST START":
+            rep.started = True
+        elif line.startswith("SVTEST DONE"):
+            rep.done = True
+            for kv in line.split()[2:]:
+                k, _, v = kv.partition("=")
+                if k == "pass":
+                    rep.passed = int(v)
+                elif k == "fail":
+                    rep.failed = int(v)
+        elif line.startswith(("PASS ", "FAIL ", "SKIP ")):
+            status, _, rest = line.partition(" ")
+            name, _, reason = rest.partition(":")
+            rep.results[name.strip()] = (status, reason.strip())
+    return rep

@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: MulanPSL-2.0
+"""Boot the freestanding test guest (tests/guest, docs/test-guest.md).
+
+Our VMM boots both images of the guest, svguest.elf (PVH entry) and
+svguest.bin (raw image, 64-bit Linux boot protocol), with 1 and 4 vCPUs:
+
+    stratovirt -machine microvm -smp N -m 256 -kernel svguest.{elf,bin} \
+        -append "svtest=1 exit=i8042 strict=1 cpus=N mem=256 now=EPOCH" -serial stdio
+
+and every check must print PASS, the guest must report fail=0, and the VMM
+must exit 0 after the guest's i8042 reset. The same checks run under
+qemu-system-x86_64 -M microvm (PVH ELF only: QEMU cannot load a raw image;
+exit through isa-debug-exit, so QEMU's status 1 means success).
+"""
+import time
+
+import pytest
+
+from conftest import parse_guest_output, run_vm
+
+VM_TIMEOUT = 60
+# Checks the guest runs by default that must PASS on a healthy VMM.
+CHECKS = ["cmdline", "bootinfo", "serial", "rtc", "mptable", "acpi", "smp"]
+
+
+def guest_cmdline(cpus, exit_method, extra=""):
+    line = f"svtest=1 exit={exit_method} cpus={cpus} mem=256 now={int(time.time())}"
+    return f"{line} {extra}".strip()
+
+
+def vmm_argv(vmm_bin, kernel, cpus, append):
+    return [vmm_bin, "-machine", "microvm", "-smp", str(cpus), "-m", "256",
+            "-kernel", kernel, "-append", append, "-serial", "stdio"]
+
+
+def qemu_argv(qemu_bin, kernel, cpus, append, acpi="on"):
+    return [qemu_bin, "-M", f"microvm,x-option-roms=off,rtc=on,acpi={acpi}",
+            "-enable-kvm", "-cpu", "host,-arch-capabilities", "-m", "256",
+            "-smp", str(cpus), "-display", "none", "-nodefaults", "-serial", "stdio",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+            "-kernel", kernel, "-append", append]
+
+
+def assert_all_pass(res, expected):
+    rep = parse_guest_output(res.lines)
+    info = res.describe()
+    assert not res.timed_out, f"VM did not end in {VM_TIMEOUT}s\n{info}"
+    assert rep.started, f"no SVTEST START\n{info}"
+    assert rep.done, f"no SVTEST DONE\n{info}"
+    assert rep.failed == 0, f"guest reported failures\n{info}"
+    for name in expected:
+        status = rep.results.get(name)
+        assert status and status[0] == "PASS", f"check {name}: {status}\n{info}"
+    return rep
+
+
+@pytest.fixture(params=["elf", "bin"])
+def guest_image(request):
+    """Both images of the guest; each fixture skips if its file is missing."""
+    return request.getfixturevalue("guest_elf" if request.param == "elf" else "guest_bin")
+
+
+# ---- our VMM ---------------------------------------------------------------
+
+@pytest.mark.parametrize("cpus", [1, 4])
+def test_vmm_all_checks(vmm_bin, kvm, guest_image, cpus):
+    append = guest_cmdline(cpus, "i8042", "strict=1")
+    res = run_vm(vmm_argv(vmm_bin, guest_image, cpus, append), timeout=VM_TIMEOUT)
+    assert_all_pass(res, CHECKS)
+    assert "FAIL reset" not in res.output, res.describe()
+    assert res.rc == 0, f"VMM exit status {res.rc} after the i8042 reset\n{res.describe()}"
+
+
+def test_vmm_serial_input(vmm_bin, kvm, guest_elf):
+    append = guest_cmdline(1, "i8042", "strict=1 serial_in=1 tests=serial,serial_in")
+    res = run_vm(vmm_argv(vmm_bin, guest_elf, 1, append), timeout=VM_TIMEOUT,
+                 respond={"SVTEST READY-FOR-INPUT": "ping\n"})
+    assert_all_pass(res, ["serial", "serial_in"])
+    assert res.rc == 0, res.describe()
+
+
+@pytest.mark.parametrize("image", ["elf", "bin"])
+def test_vmm_exits_0_on_i8042_reset(vmm_bin, kvm, request, image):
+    kernel = request.getfixturevalue(f"guest_{image}")
+    append = guest_cmdline(1, "i8042", "tests=cmdline")
+    res = run_vm(vmm_argv(vmm_bin, kernel, 1, append), timeout=VM_TIMEOUT)
+    assert_all_pass(res, ["cmdline"])
+    assert "FAIL reset" not in res.output, res.describe()
+    assert res.rc == 0, res.describe()
+
+
+def test_vmm_debug_exit_status(vmm_bin, kvm, guest_elf):
+    """exit=debug: a guest with one failure ends the VMM with a nonzero status."""
+    append = guest_cmdline(1, "debug", "tests=cmdline,no_such_check")
+    res = run_vm(vmm_argv(vmm_bin, guest_elf, 1, append), timeout=VM_TIMEOUT)
+    rep = parse_guest_output(res.lines)
+    assert not res.timed_out, res.describe()
+    assert rep.done and rep.failed == 1, res.describe()
+    assert rep.results.get("no_such_check", ("",))[0] == "FAIL", res.describe()
+    assert res.rc not in (0, None), res.describe()
+
+
+@pytest.mark.parametrize("image", ["elf", "bin"])
+def test_vmm_mode_first(vmm_bin, kvm, request, image):
+    """mode=first: the entry stub exits through port 0xf4 with 0 at once."""
+    kernel = request.getfixturevalue(f"guest_{image}")
+    res = run_vm(vmm_argv(vmm_bin, kernel, 1, "mode=first"), timeout=VM_TIMEOUT)
+    assert not res.timed_out, res.describe()
+    assert res.rc == 0, res.describe()
+    assert "SVTEST" not in res.output, res.describe()
+
+
+# ---- QEMU, the reference ---------------------------------------------------
+
+@pytest.mark.parametrize("cpus", [1, 4])
+@pytest.mark.parametrize("acpi", ["on", "off"])
+def test_qemu_all_checks(qemu_bin, kvm, guest_elf, cpus, acpi):
+    append = guest_cmdline(cpus, "debug", "acpi=off" if acpi == "off" else "")
+    res = run_vm(qemu_argv(qemu_bin, guest_elf, cpus, append, acpi), timeout=VM_TIMEOUT)
+    expected = [c for c in CHECKS if not (c == "acpi" and acpi == "off")]
+    rep = assert_all_pass(res, expected)
+    if acpi == "off":
+        assert rep.results.get("acpi", ("",))[0] == "SKIP", res.describe()
+    assert res.rc == 1, f"isa-debug-exit status {res.rc}, 1 means 0 written\n{res.describe()}"
+
+
+def test_qemu_serial_input(qemu_bin, kvm, guest_elf):
+    append = guest_cmdline(1, "debug", "serial_in=1 tests=serial,serial_in")
+    res = run_vm(qemu_argv(qemu_bin, guest_elf, 1, append), timeout=VM_TIMEOUT,
+                 respond={"SVTEST READY-FOR-INPUT": "ping\n"})
+    assert_all_pass(res, ["serial", "serial_in"])
+    assert res.rc == 1, res.describe()
+
+
+def test_qemu_mode_first(qemu_bin, kvm, guest_elf):
+    res = run_vm(qemu_argv(qemu_bin, guest_elf, 1, "mode=first"), timeout=VM_TIMEOUT)
+    assert not res.timed_out, res.describe()
+    assert res.rc == 1, res.describe()
+    assert "SVTEST" not in res.output, res.describe()
