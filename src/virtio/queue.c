@@ -195,8 +195,12 @@ bool virtq_empty(struct virtq *vq)
 
 void virtq_push_used(struct virtq *vq, uint16_t head, uint32_t written)
 {
-	struct virtq_used_elem *e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
+	struct virtq_used_elem *e;
 
+	/* The driver may disable a queue while the host still owns its chains. */
+	if (!vq->ready)
+		return;
+	e = &vq->used->ring[vq->used_idx & (vq->size - 1)];
 	__atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, written, __ATOMIC_RELAXED);
 	vq->used_idx++;

@@ -119,7 +119,8 @@ void virtq_unpop(struct virtq *vq);
 /* True when no chain is waiting (a -EINVAL avail index counts as waiting). */
 bool virtq_empty(struct virtq *vq);
 
-/* Returns a chain to the guest with the number of bytes the device wrote. */
+/* Returns a chain to the guest with the number of bytes the device wrote
+ * (dropped when the queue was disabled meanwhile). */
 void virtq_push_used(struct virtq *vq, uint16_t head, uint32_t written);
 
 /*

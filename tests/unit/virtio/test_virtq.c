@@ -433,6 +433,8 @@ static void init_rejects_bad_layout(void **state)
 	    virtq_init(&vq, &mem, QSIZE, DESC_GPA, AVAIL_GPA, RAM_SIZE - 16, 0, 0, &why), -EINVAL);
 	assert_false(vq.ready);
 	assert_int_equal(pop(), 0); /* not ready: nothing to pop, no crash */
+	virtq_push_used(&vq, 0, 0); /* a late completion is dropped */
+	assert_false(virtq_should_notify(&vq));
 }
 
 /* ---- notification suppression ---- */
