@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config/config.h"
 #include "machine/bus.h"
@@ -69,6 +70,9 @@ void vm_request_shutdown(struct vm *vm, enum vm_shutdown_reason reason, int stat
 int vm_alloc_mmio_slot(struct vm *vm, uint64_t *base, uint32_t *irq);
 
 int vm_pause(struct vm *vm);
+/* CLOCK_MONOTONIC time at which main() started (for boot-time figures). */
+struct timespec vm_process_start_time(void);
+void vm_mark_process_start(void);
 int vm_resume(struct vm *vm);
 enum vm_state vm_get_state(struct vm *vm);
 

@@ -43,7 +43,7 @@
 #define PORT_I8042_DATA  0x60
 #define PORT_I8042_CMD   0x64
 #define PORT_CMOS        0x70
-#define PORT_BOOT_TIMER  0x3ff /* guest writes here: "first instruction" marker */
+#define PORT_BOOT_TIMER  0x80  /* guest writes here: boot-progress marker (POST port) */
 #define PORT_DEBUG_EXIT  0xf4  /* test guest exit port, like QEMU's isa-debug-exit */
 
 #endif

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MulanPSL-2.0
+#include "util/chardev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+struct chardev {
+	enum chardev_kind kind;
+	struct evloop *loop;
+	int in_fd;     /* read side, -1 when none (file) */
+	int out_fd;    /* write side, -1 when no client */
+	int listen_fd; /* socket server */
+	char *path;    /* socket path to unlink */
+	bool reading;
+	chardev_input_fn on_input;
+	void *opaque;
+};
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+static void restore_terminal(void)
+{
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+	tio_saved = false;
+}
+
+static int set_raw_terminal(void)
+{
+	struct termios tio;
+
+	if (!isatty(STDIN_FILENO))
+		return 0;
+	if (tcgetattr(STDIN_FILENO, &saved_tio) < 0)
+		return -errno;
+	tio = saved_tio;
+	/* Raw input, but keep ISIG so Ctrl-C still ends the VMM. */
+	tio.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+	tio.c_lflag &= ~(ECHO | ECHONL | ICANON | IEXTEN);
+	tio.c_cflag |= CS8;
+	tio.c_cc[VMIN] = 1;
+	tio.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &tio) < 0)
+		return -errno;
+	tio_saved = true;
+	atexit(restore_terminal);
+	return 0;
+}
+
+static void on_readable(void *opaque, uint32_t events);
+
+static void watch_input(struct chardev *chr)
+{
+	if (chr->in_fd < 0)
+		return;
+	if (evloop_add(chr->loop, chr->in_fd, EPOLLIN, on_readable, chr) == 0)
+		chr->reading = true;
+}
+
+static void drop_client(struct chardev *chr)
+{
+	if (chr->in_fd >= 0) {
+		evloop_del(chr->loop, chr->in_fd);
+		close(chr->in_fd);
+	}
+	chr->in_fd = chr->out_fd = -1;
+	chr->reading = false;
+}
+
+static void on_readable(void *opaque, uint32_t events)
+{
+	struct chardev *chr = opaque;
+	uint8_t buf[256];
+	ssize_t n;
+
+	(void)events;
+	n = read(chr->in_fd, buf, sizeof(buf));
+	if (n > 0) {
+		chr->on_input(chr->opaque, buf, (size_t)n);
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* EOF or error */
+	if (chr->kind == CHR_SOCKET) {
+		drop_client(chr);
+	} else {
+		evloop_del(chr->loop, chr->in_fd);
+		chr->reading = false;
+		chr->in_fd = -1;
+	}
+}
+
+static void on_accept(void *opaque, uint32_t events)
+{
+	struct chardev *chr = opaque;
+	int fd = accept4(chr->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	(void)events;
+	if (fd < 0)
+		return;
+	if (chr->in_fd >= 0) {
+		close(fd); /* one client at a time */
+		return;
+	}
+	chr->in_fd = chr->out_fd = fd;
+	watch_input(chr);
+}
+
+static int open_socket(struct chardev *chr, const struct chardev_config *cfg)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!cfg->path || strlen(cfg->path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "stratovirt: chardev socket path '%s' is missing or too long\n",
+			cfg->path ? cfg->path : "");
+		return -EINVAL;
+	}
+	strcpy(addr.sun_path, cfg->path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (!cfg->server) {
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+			int err = errno;
+
+			fprintf(stderr, "stratovirt: cannot connect to chardev socket '%s': %s\n",
+				cfg->path, strerror(err));
+			close(fd);
+			return -err;
+		}
+		chr->in_fd = chr->out_fd = fd;
+		watch_input(chr);
+		return 0;
+	}
+	unlink(cfg->path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
+		int err = errno;
+
+		fprintf(stderr, "stratovirt: cannot listen on chardev socket '%s': %s\n", cfg->path,
+			strerror(err));
+		close(fd);
+		return -err;
+	}
+	chr->listen_fd = fd;
+	chr->path = strdup(cfg->path);
+	return evloop_add(chr->loop, fd, EPOLLIN, on_accept, chr);
+}
+
+int chardev_open(struct chardev **out, const struct chardev_config *cfg, struct evloop *loop,
+		 chardev_input_fn on_input, void *opaque)
+{
+	struct chardev *chr = calloc(1, sizeof(*chr));
+	int ret = 0;
+
+	if (!chr)
+		return -ENOMEM;
+	chr->kind = cfg->kind;
+	chr->loop = loop;
+	chr->in_fd = chr->out_fd = chr->listen_fd = -1;
+	chr->on_input = on_input;
+	chr->opaque = opaque;
+
+	switch (cfg->kind) {
+	case CHR_STDIO:
+		chr->in_fd = dup(STDIN_FILENO);
+		chr->out_fd = dup(STDOUT_FILENO);
+		if (chr->in_fd >= 0) {
+			fcntl(chr->in_fd, F_SETFD, FD_CLOEXEC);
+			set_raw_terminal();
+			watch_input(chr);
+		}
+		break;
+	case CHR_PTY: {
+		int master, slave;
+
+		if (openpty(&master, &slave, NULL, NULL, NULL) < 0) {
+			ret = -errno;
+			fprintf(stderr, "stratovirt: cannot open a pty: %s\n", strerror(errno));
+			break;
+		}
+		fcntl(master, F_SETFD, FD_CLOEXEC);
+		fcntl(master, F_SETFL, O_NONBLOCK);
+		fprintf(stderr, "stratovirt: serial pty is %s\n", ptsname(master));
+		/* keep the slave open so writes before a reader attaches don't fail */
+		chr->listen_fd = slave;
+		chr->in_fd = chr->out_fd = master;
+		watch_input(chr);
+		break;
+	}
+	case CHR_FILE:
+		chr->out_fd = open(cfg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (chr->out_fd < 0) {
+			ret = -errno;
+			fprintf(stderr, "stratovirt: cannot open chardev file '%s': %s\n",
+				cfg->path, strerror(errno));
+		}
+		break;
+	case CHR_SOCKET:
+		ret = open_socket(chr, cfg);
+		break;
+	default:
+		break;
+	}
+	if (ret < 0) {
+		chardev_close(chr);
+		return ret;
+	}
+	*out = chr;
+	return 0;
+}
+
+void chardev_close(struct chardev *chr)
+{
+	if (!chr)
+		return;
+	if (chr->reading)
+		evloop_del(chr->loop, chr->in_fd);
+	if (chr->kind == CHR_SOCKET) {
+		if (chr->in_fd >= 0)
+			close(chr->in_fd);
+		if (chr->listen_fd >= 0) {
+			evloop_del(chr->loop, chr->listen_fd);
+			close(chr->listen_fd);
+		}
+	} else {
+		if (chr->in_fd >= 0)
+			close(chr->in_fd);
+		if (chr->out_fd >= 0 && chr->out_fd != chr->in_fd)
+			close(chr->out_fd);
+		if (chr->listen_fd >= 0)
+			close(chr->listen_fd);
+	}
+	if (chr->path)
+		unlink(chr->path);
+	if (chr->kind == CHR_STDIO)
+		restore_terminal();
+	free(chr->path);
+	free(chr);
+}
+
+void chardev_write(struct chardev *chr, const uint8_t *buf, size_t len)
+{
+	while (chr && chr->out_fd >= 0 && len) {
+		ssize_t n = write(chr->out_fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a slow or absent reader never stalls the guest */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void chardev_accept_input(struct chardev *chr, int enable)
+{
+	if (!chr || chr->in_fd < 0 || chr->reading == !!enable)
+		return;
+	if (enable)
+		watch_input(chr);
+	else if (evloop_del(chr->loop, chr->in_fd) == 0)
+		chr->reading = false;
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MulanPSL-2.0
+#include "util/log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static FILE *log_file;
+static enum log_level log_level = LOG_ERROR;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const level_names[] = { "trace", "debug", "info", "warn", "error" };
+
+int log_init(const char *path, int enabled)
+{
+	const char *env = getenv("STRATOVIRT_LOG_LEVEL");
+
+	if (env) {
+		for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+			if (!strcasecmp(env, level_names[i]))
+				log_level = (enum log_level)i;
+	}
+	if (enabled && path) {
+		log_file = fopen(path, "ae");
+		if (!log_file)
+			return -1;
+		setvbuf(log_file, NULL, _IOLBF, 0);
+	}
+	return 0;
+}
+
+void log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return log_level;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	struct timespec ts;
+	FILE *out;
+	va_list ap;
+
+	if (level < log_level)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&log_lock);
+	out = log_file ? log_file : stderr;
+	fprintf(out, "%lld.%06ld %s: ", (long long)ts.tv_sec, ts.tv_nsec / 1000, level_names[level]);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	if (fmt[0] && fmt[strlen(fmt) - 1] != '\n')
+		fputc('\n', out);
+	pthread_mutex_unlock(&log_lock);
+}
