@@ -63,8 +63,7 @@
 	.code64
 	.globl	entry64
 entry64:
-	mov	$PORT_BOOT_TIMER, %dx
-	outb	%al, %dx
+	outb	%al, $PORT_BOOT_TIMER	/* the first instruction */
 	mov	%rsi, %rbx
 	xor	%edi, %edi
 	test	%rbx, %rbx
@@ -94,8 +93,7 @@ entry64:
 	.code32
 	.globl	pvh_entry32
 pvh_entry32:
-	mov	$PORT_BOOT_TIMER, %dx
-	outb	%al, %dx
+	outb	%al, $PORT_BOOT_TIMER	/* the first instruction */
 	xor	%edi, %edi
 	cmpl	$PVH_START_MAGIC, (%ebx)
 	jne	1f
