@@ -48,16 +48,21 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	FILE *out;
 	va_list ap;
 
+	size_t flen = strlen(fmt);
+	const char *name;
+
 	if (level < log_level)
 		return;
+	name = (unsigned)level < sizeof(level_names) / sizeof(level_names[0]) ? level_names[level]
+									     : "log";
 	clock_gettime(CLOCK_REALTIME, &ts);
 	pthread_mutex_lock(&log_lock);
 	out = log_file ? log_file : stderr;
-	fprintf(out, "%lld.%06ld %s: ", (long long)ts.tv_sec, ts.tv_nsec / 1000, level_names[level]);
+	fprintf(out, "%lld.%06ld %s: ", (long long)ts.tv_sec, ts.tv_nsec / 1000, name);
 	va_start(ap, fmt);
 	vfprintf(out, fmt, ap);
 	va_end(ap);
-	if (fmt[0] && fmt[strlen(fmt) - 1] != '\n')
+	if (!flen || fmt[flen - 1] != '\n')
 		fputc('\n', out);
 	pthread_mutex_unlock(&log_lock);
 }
