@@ -15,6 +15,9 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs
 
+echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:=20}s per target) =="
+FUZZ_SECONDS=$FUZZ_SECONDS ./scripts/fuzz.sh
+
 echo "== demo guest (cached) =="
 guest/build.sh >/dev/null
 
