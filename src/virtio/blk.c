@@ -20,6 +20,7 @@
 
 #include "machine/vm.h"
 #include "util/evloop.h"
+#include "util/iothread.h"
 #include "util/log.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
@@ -426,9 +427,12 @@ static void blk_uring_event(void *opaque, uint32_t events)
 	uint64_t cnt;
 
 	(void)events;
-	if (read(b->be.uring_efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		return;
 	virtio_dev_lock(b->vdev);
+	/* The drive may have been detached by another thread since the event was fetched. */
+	if (!b->be.uring || (read(b->be.uring_efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)) {
+		virtio_dev_unlock(b->vdev);
+		return;
+	}
 	blk_reap(b, false);
 	if (virtio_dev_running(b->vdev)) {
 		virtio_mmio_notify_queue(b->vdev, 0);
@@ -751,6 +755,7 @@ out:
 
 static int blk_slot_create(struct vm *vm, const struct drive_config *d)
 {
+	struct evloop *loop = NULL;
 	struct blk_dev *b;
 	int ret;
 
@@ -767,8 +772,19 @@ static int blk_slot_create(struct vm *vm, const struct drive_config *d)
 	b->slot = nr_slots;
 	b->timerfd = -1;
 	b->be.fd = -1;
-	/* TODO: run on d->iothread's loop once I/O threads exist. */
-	ret = virtio_mmio_create(vm, &blk_dev_ops, b, NULL, &b->vdev);
+	/*
+	 * With iothread=X the kicks, io_uring completions and the iops timer
+	 * all go on X's loop (everything below uses b->vdev->loop).
+	 */
+	if (d && d->iothread) {
+		loop = iothread_loop(vm, d->iothread);
+		if (!loop) {
+			pr_err("drive '%s': iothread '%s' does not exist\n", d->id, d->iothread);
+			ret = -ENOENT;
+			goto err;
+		}
+	}
+	ret = virtio_mmio_create(vm, &blk_dev_ops, b, loop, &b->vdev);
 	if (ret < 0)
 		goto err;
 	slots[nr_slots++] = b;
