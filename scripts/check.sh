@@ -10,7 +10,7 @@ ninja -C build
 meson test -C build --print-errorlogs
 
 echo "== unit tests under AddressSanitizer and UBSan =="
-[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+[ -f build-asan/build.ninja ] || meson setup build-asan -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs
