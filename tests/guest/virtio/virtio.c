@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MulanPSL-2.0
 /* virtio-mmio transport and split virtqueues for the test guest. */
+#include "boot.h"
 #include "defs.h"
 #include "lib/alloc.h"
 #include "lib/io.h"
@@ -369,4 +370,16 @@ int vq_transact(struct vq *q, const struct vbuf *bufs, unsigned int n, uint32_t 
 	if (ret == 1 && tok != (void *)(uintptr_t)0x5a5a)
 		return -1;
 	return ret;
+}
+
+void *vio_scratch(uint64_t bytes)
+{
+	static uint64_t next = VIO_SCRATCH_START;
+	uint64_t p = next;
+
+	bytes = (bytes + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	if (bytes > VIO_SCRATCH_END - next || !boot_is_ram(p, bytes))
+		return NULL;
+	next += bytes;
+	return (void *)(uintptr_t)p;
 }

@@ -185,6 +185,16 @@ int vq_transact(struct vq *q, const struct vbuf *bufs, unsigned int n, uint32_t 
 /* Publishes a raw head index in the avail ring (for malformed chains). */
 void vq_post_raw(struct vq *q, uint16_t head);
 
+/*
+ * Buffers that need no zeroing (page_alloc's memset costs seconds per MiB on
+ * a software hypervisor): a bump allocator over VIO_SCRATCH_START..END, just
+ * above the page allocator's region; needs at least 80 MiB of guest RAM.
+ * Page-aligned, never freed, NULL when exhausted or not RAM.
+ */
+#define VIO_SCRATCH_START 0x3000000
+#define VIO_SCRATCH_END	  0x5000000
+void *vio_scratch(uint64_t bytes);
+
 static inline uint64_t vaddr(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
