@@ -5,6 +5,7 @@
 #include "lib/alloc.h"
 #include "lib/io.h"
 #include "lib/string.h"
+#include "virtio/discover.h"
 #include "virtio/virtio.h"
 
 uint64_t vio_window(unsigned int slot)
@@ -29,20 +30,82 @@ bool vio_present(unsigned int slot, uint32_t *device_id)
 	return true;
 }
 
+static bool vio_probe(uint64_t base, uint32_t *device_id)
+{
+	if (mmio_read32(base + VIO_MAGIC_VALUE) != VIO_MAGIC ||
+	    mmio_read32(base + VIO_VERSION) != 2)
+		return false;
+	*device_id = mmio_read32(base + VIO_DEVICE_ID);
+	return *device_id != 0;
+}
+
+static struct {
+	bool done;
+	unsigned int n;
+	uint64_t base[VIO_MAX_DESC];
+	uint32_t id[VIO_MAX_DESC];
+} transports;
+
+static void add_candidate(uint64_t *cand, unsigned int *n, uint64_t base)
+{
+	unsigned int i;
+
+	for (i = 0; i < *n; i++) {
+		if (cand[i] == base)
+			return;
+	}
+	if (*n < VIO_MAX_DESC && base >= 0x100000 && base < 0x100000000ULL)
+		cand[(*n)++] = base;
+}
+
+/* Every source once, sorted by base: the nth device of a type is stable. */
+static void vio_scan(void)
+{
+	struct vio_res res[VIO_MAX_DESC];
+	uint64_t cand[VIO_MAX_DESC];
+	unsigned int nc = 0, i, j, hids;
+	int nr;
+
+	nr = (int)vio_cmdline_resources(res, VIO_MAX_DESC);
+	for (i = 0; i < (unsigned int)nr; i++)
+		add_candidate(cand, &nc, res[i].base);
+	nr = vio_dsdt_resources(res, VIO_MAX_DESC, &hids);
+	for (i = 0; nr > 0 && i < (unsigned int)nr; i++)
+		add_candidate(cand, &nc, res[i].base);
+	for (i = 0; i < VIO_MAX_TRANSPORTS; i++)
+		add_candidate(cand, &nc, vio_window(i));
+	for (i = 1; i < nc; i++) {
+		for (j = i; j && cand[j - 1] > cand[j]; j--) {
+			uint64_t t = cand[j];
+
+			cand[j] = cand[j - 1];
+			cand[j - 1] = t;
+		}
+	}
+	for (i = 0; i < nc; i++) {
+		uint32_t id;
+
+		if (vio_probe(cand[i], &id)) {
+			transports.base[transports.n] = cand[i];
+			transports.id[transports.n++] = id;
+		}
+	}
+	transports.done = true;
+}
+
 bool vio_find(uint32_t device_id, unsigned int nth, struct vdev *d)
 {
-	unsigned int slot;
-	uint32_t id;
+	unsigned int i;
 
-	for (slot = 0; slot < VIO_MAX_TRANSPORTS; slot++) {
-		if (!vio_present(slot, &id) || id != device_id)
-			continue;
-		if (nth--)
+	if (!transports.done)
+		vio_scan();
+	for (i = 0; i < transports.n; i++) {
+		if (transports.id[i] != device_id || nth--)
 			continue;
 		memset(d, 0, sizeof(*d));
-		d->base = vio_window(slot);
-		d->slot = slot;
-		d->device_id = id;
+		d->base = transports.base[i];
+		d->slot = i;
+		d->device_id = device_id;
 		return true;
 	}
 	return false;
@@ -50,13 +113,12 @@ bool vio_find(uint32_t device_id, unsigned int nth, struct vdev *d)
 
 unsigned int vio_count(uint32_t device_id)
 {
-	unsigned int slot, n = 0;
-	uint32_t id;
+	unsigned int i, n = 0;
 
-	for (slot = 0; slot < VIO_MAX_TRANSPORTS; slot++) {
-		if (vio_present(slot, &id) && id == device_id)
-			n++;
-	}
+	if (!transports.done)
+		vio_scan();
+	for (i = 0; i < transports.n; i++)
+		n += transports.id[i] == device_id;
 	return n;
 }
 

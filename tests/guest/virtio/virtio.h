@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
 /*
- * A small virtio-mmio (version 2) driver for the test guest: transport
- * discovery by probing the MMIO windows, reset and feature negotiation, and
- * split virtqueues that the caller polls (no interrupts are taken; the
- * guest runs with them disabled). See docs/test-guest.md.
+ * A small virtio-mmio (version 2) driver for the test guest: transports
+ * from the command line, the DSDT and by probing our VMM's windows, reset and feature negotiation,
+ * and split virtqueues that the caller polls (no interrupts are taken; the guest runs with them
+ * disabled). See docs/test-guest.md.
  */
 #ifndef SVGUEST_VIRTIO_H
 #define SVGUEST_VIRTIO_H
@@ -127,10 +127,14 @@ struct vq {
 	uint64_t kicks, kicks_suppressed;
 };
 
-/* Transport windows */
+/* Our VMM's fixed windows at VIRTIO_MMIO_BASE, probed (device id != 0). */
 uint64_t vio_window(unsigned int slot);
 bool vio_present(unsigned int slot, uint32_t *device_id);
-/* The nth (0-based) transport with this device id; false if none. */
+/*
+ * The nth (0-based) transport with this device id among all found (command
+ * line, DSDT, our fixed windows; sorted by base, d->slot is the index in
+ * that list); false if none.
+ */
 bool vio_find(uint32_t device_id, unsigned int nth, struct vdev *d);
 unsigned int vio_count(uint32_t device_id);
 
