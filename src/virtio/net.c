@@ -30,6 +30,7 @@
 
 #include "machine/vm.h"
 #include "util/evloop.h"
+#include "util/iothread.h"
 #include "util/log.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
@@ -657,6 +658,7 @@ static void net_random_mac(uint8_t mac[6])
 
 static int net_slot_create(struct vm *vm, const struct net_config *nc)
 {
+	struct evloop *loop = NULL;
 	struct net_dev *n;
 	int ret;
 
@@ -673,8 +675,18 @@ static int net_slot_create(struct vm *vm, const struct net_config *nc)
 	n->fd = -1;
 	n->slot = nr_slots;
 	net_random_mac(n->mac);
-	/* TODO: run on nc->iothread's loop once I/O threads exist. */
-	ret = virtio_mmio_create(vm, &net_dev_ops, n, NULL, &n->vdev);
+	/* With iothread=X the queues and the tap are served on X's loop. */
+	if (nc && nc->iothread) {
+		loop = iothread_loop(vm, nc->iothread);
+		if (!loop) {
+			fprintf(stderr, "stratovirt: netdev '%s': iothread '%s' does not exist\n",
+				nc->id, nc->iothread);
+			free(n->rxbuf);
+			free(n);
+			return -EINVAL;
+		}
+	}
+	ret = virtio_mmio_create(vm, &net_dev_ops, n, loop, &n->vdev);
 	if (ret < 0) {
 		free(n->rxbuf);
 		free(n);

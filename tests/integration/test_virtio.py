@@ -354,3 +354,30 @@ def test_net(vmm_bin, kvm, guest_bin, netns, spelling, acpi):
     assert f[:6] == b"\xff" * 6, f"guest frame not broadcast: {f.hex()}"
     assert f[14:14 + 20] == b"svtest-guest-to-host", f"guest payload: {f[14:40]!r}"
     assert "SVTEST NET-READY" in res.output
+
+
+# ---- I/O threads ------------------------------------------------------------
+
+def test_blk_and_net_on_iothreads(vmm_bin, kvm, guest_bin, tmp_path, netns):
+    """The same guest checks pass with the disk and the NIC on I/O threads."""
+    img = make_image(tmp_path / "disk.img")
+    sock = netns.packet_socket()
+    peer = NetPeer(sock, NET_MAC)
+    peer.start()
+    append = guest_append(["virtio_blk", "virtio_net"],
+                          f"blk_serial={SERIAL} net_mac={NET_MAC}")
+    argv = netns.wrap(vmm_base(vmm_bin, guest_bin, append, True) +
+                      ["-object", "iothread,id=io1", "-iothread", "id=io2",
+                       "-drive", f"id=d0,file={img},if=none,format=raw,direct=off",
+                       "-device", f"virtio-blk-device,drive=d0,id=blk0,iothread=io1,serial={SERIAL}",
+                       "-netdev", f"tap,id=net0,ifname={netns.tap},iothread=io2",
+                       "-device", f"virtio-net-device,netdev=net0,id=net0,mac={NET_MAC}"])
+    try:
+        res = run_vm(argv, timeout=VM_TIMEOUT)
+    finally:
+        peer.stop.set()
+        peer.join(timeout=5)
+        sock.close()
+    assert_guest(res, ["virtio_blk", "virtio_net"])
+    assert peer.guest_frame is not None
+    assert img.read_bytes()[64 * SECTOR:65 * SECTOR] == guest_sector(64)
