@@ -174,8 +174,8 @@ static int cmos_init(struct vm *vm)
 }
 
 static const struct vm_device_ops cmos_ops = {
-	.name = "cmos-rtc",
-	.order = 12,
-	.init = cmos_init,
+    .name = "cmos-rtc",
+    .order = 12,
+    .init = cmos_init,
 };
 VM_DEVICE_REGISTER(cmos_ops)

@@ -28,8 +28,7 @@ static double process_age_ms(void)
 	       (double)(now.tv_nsec - start.tv_nsec) / 1e6;
 }
 
-static void boot_timer_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			  bool is_write)
+static void boot_timer_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	(void)opaque;
 	(void)offset;
@@ -39,8 +38,7 @@ static void boot_timer_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t
 	pr_info("guest boot marker 0x%02x at %.3f ms after start", data[0], process_age_ms());
 }
 
-static void debug_exit_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			  bool is_write)
+static void debug_exit_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct vm *vm = opaque;
 
@@ -57,16 +55,16 @@ static int debug_port_init(struct vm *vm)
 	int ret = bus_register(&vm->pio_bus, PORT_BOOT_TIMER, 1, boot_timer_io, vm, "boot-timer");
 
 	if (!ret)
-		ret = bus_register(&vm->pio_bus, PORT_DEBUG_EXIT, 4, debug_exit_io, vm,
-				   "debug-exit");
+		ret =
+		    bus_register(&vm->pio_bus, PORT_DEBUG_EXIT, 4, debug_exit_io, vm, "debug-exit");
 	if (ret < 0)
 		fprintf(stderr, "stratovirt: cannot register debug ports: %s\n", strerror(-ret));
 	return ret;
 }
 
 static const struct vm_device_ops debug_port_ops = {
-	.name = "debug-port",
-	.order = 13,
-	.init = debug_port_init,
+    .name = "debug-port",
+    .order = 13,
+    .init = debug_port_init,
 };
 VM_DEVICE_REGISTER(debug_port_ops)

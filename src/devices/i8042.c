@@ -11,22 +11,22 @@
 #include "machine/vm.h"
 #include "util/log.h"
 
-#define STATUS_OBF    0x01 /* output buffer full */
-#define STATUS_SYS    0x04 /* self test passed */
-#define STATUS_CMD    0x08 /* last write was a command */
-#define CMD_READ_CTR  0x20
-#define CMD_WRITE_CTR 0x60
-#define CMD_AUX_OFF   0xa7
-#define CMD_AUX_ON    0xa8
-#define CMD_AUX_TEST  0xa9
-#define CMD_SELF_TEST 0xaa
-#define CMD_KBD_TEST  0xab
-#define CMD_KBD_OFF   0xad
-#define CMD_KBD_ON    0xae
-#define CMD_READ_OUTP 0xd0
+#define STATUS_OBF     0x01 /* output buffer full */
+#define STATUS_SYS     0x04 /* self test passed */
+#define STATUS_CMD     0x08 /* last write was a command */
+#define CMD_READ_CTR   0x20
+#define CMD_WRITE_CTR  0x60
+#define CMD_AUX_OFF    0xa7
+#define CMD_AUX_ON     0xa8
+#define CMD_AUX_TEST   0xa9
+#define CMD_SELF_TEST  0xaa
+#define CMD_KBD_TEST   0xab
+#define CMD_KBD_OFF    0xad
+#define CMD_KBD_ON     0xae
+#define CMD_READ_OUTP  0xd0
 #define CMD_WRITE_OUTP 0xd1
-#define CMD_WRITE_AUX 0xd4
-#define CMD_RESET     0xfe
+#define CMD_WRITE_AUX  0xd4
+#define CMD_RESET      0xfe
 
 struct i8042 {
 	struct vm *vm;
@@ -137,8 +137,7 @@ static void i8042_access(struct i8042 *k, bool is_cmd_port, uint8_t *data, uint3
 	pthread_mutex_unlock(&k->lock);
 }
 
-static void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-			  bool is_write)
+static void i8042_data_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	(void)offset;
 	i8042_access(opaque, false, data, len, is_write);
@@ -168,8 +167,8 @@ static int i8042_init(struct vm *vm)
 }
 
 static const struct vm_device_ops i8042_ops = {
-	.name = "i8042",
-	.order = 11,
-	.init = i8042_init,
+    .name = "i8042",
+    .order = 11,
+    .init = i8042_init,
 };
 VM_DEVICE_REGISTER(i8042_ops)

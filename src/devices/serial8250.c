@@ -12,28 +12,34 @@
 #define UART_RX_SIZE 1024
 
 enum {
-	REG_DATA = 0, REG_IER = 1, REG_IIR = 2, REG_LCR = 3,
-	REG_MCR = 4, REG_LSR = 5, REG_MSR = 6, REG_SCR = 7,
+	REG_DATA = 0,
+	REG_IER = 1,
+	REG_IIR = 2,
+	REG_LCR = 3,
+	REG_MCR = 4,
+	REG_LSR = 5,
+	REG_MSR = 6,
+	REG_SCR = 7,
 };
 
-#define IER_RDI   0x01
-#define IER_THRI  0x02
-#define IER_RLSI  0x04
-#define IER_MSI   0x08
-#define IIR_NONE  0x01
-#define IIR_THRI  0x02
-#define IIR_RDI   0x04
-#define IIR_FIFO  0xc0
-#define LCR_DLAB  0x80
-#define MCR_LOOP  0x10
-#define LSR_DR    0x01
-#define LSR_THRE  0x20
-#define LSR_TEMT  0x40
-#define MSR_DCTS  0x01
-#define MSR_CTS   0x10
-#define MSR_DSR   0x20
-#define MSR_RI    0x40
-#define MSR_DCD   0x80
+#define IER_RDI	 0x01
+#define IER_THRI 0x02
+#define IER_RLSI 0x04
+#define IER_MSI	 0x08
+#define IIR_NONE 0x01
+#define IIR_THRI 0x02
+#define IIR_RDI	 0x04
+#define IIR_FIFO 0xc0
+#define LCR_DLAB 0x80
+#define MCR_LOOP 0x10
+#define LSR_DR	 0x01
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define MSR_DCTS 0x01
+#define MSR_CTS	 0x10
+#define MSR_DSR	 0x20
+#define MSR_RI	 0x40
+#define MSR_DCD	 0x80
 
 struct serial8250 {
 	struct vm *vm;
@@ -231,9 +237,9 @@ static void serial_exit(struct vm *vm)
 }
 
 static const struct vm_device_ops serial_ops = {
-	.name = "serial8250",
-	.order = 10,
-	.init = serial_init,
-	.exit = serial_exit,
+    .name = "serial8250",
+    .order = 10,
+    .init = serial_init,
+    .exit = serial_exit,
 };
 VM_DEVICE_REGISTER(serial_ops)

@@ -33,7 +33,7 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn, voi
 			break;
 	}
 	memmove(&bus->ranges[i + 1], &bus->ranges[i], (bus->nr - i) * sizeof(bus->ranges[0]));
-	bus->ranges[i] = (struct bus_range){ base, len, fn, opaque, name };
+	bus->ranges[i] = (struct bus_range){base, len, fn, opaque, name};
 	bus->nr++;
 out:
 	pthread_rwlock_unlock(&bus->lock);

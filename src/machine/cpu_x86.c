@@ -18,12 +18,12 @@
 #define MSR_IA32_SYSENTER_CS  0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_TSC          0x10
+#define MSR_IA32_TSC	      0x10
 #define MSR_IA32_MISC_ENABLE  0x1a0
 #define MSR_MTRR_DEF_TYPE     0x2ff
-#define MSR_STAR              0xc0000081
-#define MSR_LSTAR             0xc0000082
-#define MSR_CSTAR             0xc0000083
+#define MSR_STAR	      0xc0000081
+#define MSR_LSTAR	      0xc0000082
+#define MSR_CSTAR	      0xc0000083
 #define MSR_SYSCALL_MASK      0xc0000084
 #define MSR_KERNEL_GS_BASE    0xc0000102
 
@@ -42,11 +42,11 @@
 /* GDT: 0x08 32-bit code (PVH), 0x10 64-bit code, 0x18 data, 0x20 TSS. */
 enum { SEL_CODE32 = 0x08, SEL_CODE64 = 0x10, SEL_DATA = 0x18, SEL_TSS = 0x20 };
 static const uint64_t boot_gdt[] = {
-	0,
-	GDT_ENTRY(0xc09b, 0, 0xfffff),
-	GDT_ENTRY(0xa09b, 0, 0xfffff),
-	GDT_ENTRY(0xc093, 0, 0xfffff),
-	GDT_ENTRY(0x808b, 0, 0xfffff),
+    0,
+    GDT_ENTRY(0xc09b, 0, 0xfffff),
+    GDT_ENTRY(0xa09b, 0, 0xfffff),
+    GDT_ENTRY(0xc093, 0, 0xfffff),
+    GDT_ENTRY(0x808b, 0, 0xfffff),
 };
 
 int x86_setup_boot_tables(struct vm *vm)
@@ -73,16 +73,16 @@ static struct kvm_segment seg_from_gdt(uint16_t sel)
 {
 	uint64_t e = boot_gdt[sel >> 3];
 	struct kvm_segment s = {
-		.base = ((e >> 16) & 0xffffff) | (((e >> 56) & 0xff) << 24),
-		.limit = (uint32_t)((e & 0xffff) | (((e >> 48) & 0xf) << 16)),
-		.selector = sel,
-		.type = (e >> 40) & 0xf,
-		.present = (e >> 47) & 1,
-		.dpl = (e >> 45) & 3,
-		.db = (e >> 54) & 1,
-		.s = (e >> 44) & 1,
-		.l = (e >> 53) & 1,
-		.g = (e >> 55) & 1,
+	    .base = ((e >> 16) & 0xffffff) | (((e >> 56) & 0xff) << 24),
+	    .limit = (uint32_t)((e & 0xffff) | (((e >> 48) & 0xf) << 16)),
+	    .selector = sel,
+	    .type = (e >> 40) & 0xf,
+	    .present = (e >> 47) & 1,
+	    .dpl = (e >> 45) & 3,
+	    .db = (e >> 54) & 1,
+	    .s = (e >> 44) & 1,
+	    .l = (e >> 53) & 1,
+	    .g = (e >> 55) & 1,
 	};
 
 	if (s.g)
@@ -124,8 +124,9 @@ static int set_cpuid(struct vm *vm, struct vcpu *vcpu)
 			e->eax &= 0x3fff;
 			e->eax |= ((cores - 1) & 0x3f) << 26;
 			if (e->eax & 0x1f)
-				e->eax |= (((e->eax >> 5) & 7) <= 2 ? threads - 1 : cores * threads - 1)
-					  << 14;
+				e->eax |=
+				    (((e->eax >> 5) & 7) <= 2 ? threads - 1 : cores * threads - 1)
+				    << 14;
 			break;
 		case 0xb:
 		case 0x1f:
@@ -158,12 +159,17 @@ out:
 
 static int set_msrs(struct vcpu *vcpu)
 {
-	static const uint32_t idx[] = { MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-					MSR_IA32_SYSENTER_EIP, MSR_STAR,
-					MSR_CSTAR, MSR_KERNEL_GS_BASE,
-					MSR_SYSCALL_MASK, MSR_LSTAR,
-					MSR_IA32_TSC, MSR_IA32_MISC_ENABLE,
-					MSR_MTRR_DEF_TYPE };
+	static const uint32_t idx[] = {MSR_IA32_SYSENTER_CS,
+				       MSR_IA32_SYSENTER_ESP,
+				       MSR_IA32_SYSENTER_EIP,
+				       MSR_STAR,
+				       MSR_CSTAR,
+				       MSR_KERNEL_GS_BASE,
+				       MSR_SYSCALL_MASK,
+				       MSR_LSTAR,
+				       MSR_IA32_TSC,
+				       MSR_IA32_MISC_ENABLE,
+				       MSR_MTRR_DEF_TYPE};
 	const unsigned n = sizeof(idx) / sizeof(idx[0]);
 	struct {
 		struct kvm_msrs hdr;
@@ -175,7 +181,7 @@ static int set_msrs(struct vcpu *vcpu)
 	m.hdr.nmsrs = n;
 	for (unsigned i = 0; i < n; i++)
 		m.e[i].index = idx[i];
-	m.e[9].data = 1; /* fast strings */
+	m.e[9].data = 1;	      /* fast strings */
 	m.e[10].data = (1 << 11) | 6; /* MTRRs on, default write-back */
 	ret = ioctl(vcpu->fd, KVM_SET_MSRS, &m);
 	if (ret < 0)
@@ -199,7 +205,7 @@ static int set_lapic(struct vcpu *vcpu)
 
 static int set_fpu(struct vcpu *vcpu)
 {
-	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+	struct kvm_fpu fpu = {.fcw = 0x37f, .mxcsr = 0x1f80};
 
 	return ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0 ? -errno : 0;
 }
@@ -228,7 +234,7 @@ int x86_cpu_init(struct vm *vm, struct vcpu *vcpu)
 int x86_cpu_set_boot_regs(struct vm *vm, struct vcpu *vcpu, const struct boot_entry *entry)
 {
 	struct kvm_sregs sregs;
-	struct kvm_regs regs = { .rflags = 2 };
+	struct kvm_regs regs = {.rflags = 2};
 	bool pvh = entry->mode == BOOT_MODE_PVH;
 	struct kvm_segment code = seg_from_gdt(pvh ? SEL_CODE32 : SEL_CODE64);
 	struct kvm_segment data = seg_from_gdt(SEL_DATA);
@@ -296,13 +302,13 @@ void vcpu_dump_state(struct vcpu *vcpu, const char *why)
 		s.ss.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
 
 	/* The instruction bytes: translate rip through the guest's page tables. */
-	struct kvm_translation tr = { .linear_address = s.cs.base + r.rip };
+	struct kvm_translation tr = {.linear_address = s.cs.base + r.rip};
 
 	if (ioctl(vcpu->fd, KVM_TRANSLATE, &tr) == 0 && tr.valid) {
 		uint8_t *p = gmem_ptr(&vcpu->vm->mem, tr.physical_address, 16);
 
-		n += snprintf(line + n, sizeof(line) - n, "  code at gpa %llx:",
-			      (unsigned long long)tr.physical_address);
+		n += snprintf(line + n, sizeof(line) - n,
+			      "  code at gpa %llx:", (unsigned long long)tr.physical_address);
 		for (int i = 0; p && i < 16; i++)
 			n += snprintf(line + n, sizeof(line) - n, " %02x", p[i]);
 		if (!p)

@@ -12,8 +12,7 @@
 #include "machine/machine.h"
 #include "util/log.h"
 
-static int read_file(const char *what, const char *path, uint64_t max, uint8_t **buf,
-		     size_t *len)
+static int read_file(const char *what, const char *path, uint64_t max, uint8_t **buf, size_t *len)
 {
 	struct stat st;
 	size_t done = 0;
@@ -99,7 +98,7 @@ static char *build_cmdline(const struct vm *vm, bool acpi)
 int vm_load_kernel(struct vm *vm, struct boot_entry *entry)
 {
 	const struct vm_config *cfg = vm->cfg;
-	struct boot_request req = { .nr_cpus = vm->nr_vcpus, .acpi = guest_uses_acpi(cfg) };
+	struct boot_request req = {.nr_cpus = vm->nr_vcpus, .acpi = guest_uses_acpi(cfg)};
 	uint8_t *kernel = NULL, *initrd = NULL;
 	char err[256] = "";
 	char *cmdline;
@@ -107,8 +106,7 @@ int vm_load_kernel(struct vm *vm, struct boot_entry *entry)
 
 	ret = read_file("kernel", cfg->kernel, vm->mem.ram_size, &kernel, &req.kernel_len);
 	if (!ret && cfg->initrd)
-		ret = read_file("initrd", cfg->initrd, vm->mem.ram_size, &initrd,
-				&req.initrd_len);
+		ret = read_file("initrd", cfg->initrd, vm->mem.ram_size, &initrd, &req.initrd_len);
 	if (ret)
 		goto out;
 	cmdline = build_cmdline(vm, req.acpi);

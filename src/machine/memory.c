@@ -50,7 +50,7 @@ int gmem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, uint6
 void gmem_init_flat(struct guest_mem *mem, void *buf, uint64_t gpa, uint64_t size)
 {
 	memset(mem, 0, sizeof(*mem));
-	mem->regions[0] = (struct gmem_region){ .gpa = gpa, .size = size, .hva = buf };
+	mem->regions[0] = (struct gmem_region){.gpa = gpa, .size = size, .hva = buf};
 	mem->nr_regions = 1;
 	mem->ram_size = size;
 	mem->memfd = -1;
@@ -77,8 +77,8 @@ static int open_backing(const struct vm_config *cfg)
 
 int gmem_init(struct guest_mem *mem, const struct vm_config *cfg)
 {
-	uint64_t low = cfg->mem_size < LAYOUT_MEM_BELOW_4G_END ? cfg->mem_size
-							       : LAYOUT_MEM_BELOW_4G_END;
+	uint64_t low =
+	    cfg->mem_size < LAYOUT_MEM_BELOW_4G_END ? cfg->mem_size : LAYOUT_MEM_BELOW_4G_END;
 	uint64_t high = cfg->mem_size - low;
 	int flags = MAP_NORESERVE;
 	uint8_t *base;
@@ -123,12 +123,11 @@ int gmem_init(struct guest_mem *mem, const struct vm_config *cfg)
 	if (!cfg->dump_guest_core)
 		madvise(base, cfg->mem_size, MADV_DONTDUMP);
 
-	mem->regions[0] = (struct gmem_region){ .gpa = 0, .size = low, .hva = base };
+	mem->regions[0] = (struct gmem_region){.gpa = 0, .size = low, .hva = base};
 	mem->nr_regions = 1;
 	if (high) {
 		mem->regions[1] = (struct gmem_region){
-			.gpa = LAYOUT_MEM_ABOVE_4G, .size = high, .hva = base + low
-		};
+		    .gpa = LAYOUT_MEM_ABOVE_4G, .size = high, .hva = base + low};
 		mem->nr_regions = 2;
 	}
 	return 0;

@@ -19,7 +19,7 @@ struct guest_mem {
 	struct gmem_region regions[GMEM_MAX_REGIONS];
 	int nr_regions;
 	uint64_t ram_size; /* total bytes of RAM */
-	int memfd;         /* -1 unless mem-share or mem-path */
+	int memfd;	   /* -1 unless mem-share or mem-path */
 };
 
 /*

@@ -41,7 +41,7 @@ static void on_signal(void *opaque, uint32_t events)
 
 int vm_run(struct vm *vm)
 {
-	struct signal_ctx sig = { .vm = vm, .fd = -1 };
+	struct signal_ctx sig = {.vm = vm, .fd = -1};
 	sigset_t set;
 	int ret;
 

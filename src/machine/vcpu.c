@@ -43,7 +43,7 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu *vcpu)
 		return err;
 	}
 	if (!handler_installed) {
-		struct sigaction sa = { .sa_handler = kick_handler };
+		struct sigaction sa = {.sa_handler = kick_handler};
 
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIG_VCPU_KICK, &sa, NULL);
@@ -69,7 +69,7 @@ static void handle_io(struct vcpu *vcpu)
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 
 	if (run->io.size > 8 || run->io.data_offset + (uint64_t)run->io.size * run->io.count >
-					 (uint64_t)vcpu->vm->vcpu_mmap_size)
+				    (uint64_t)vcpu->vm->vcpu_mmap_size)
 		return;
 	for (uint32_t i = 0; i < run->io.count; i++) {
 		bus_dispatch(&vcpu->vm->pio_bus, run->io.port, data, run->io.size, is_write);
@@ -113,14 +113,14 @@ static bool handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_SYSTEM_EVENT:
 		vm_request_shutdown(vm,
 				    run->system_event.type == KVM_SYSTEM_EVENT_CRASH
-					    ? SHUTDOWN_ERROR
-					    : SHUTDOWN_GUEST_POWEROFF,
+					? SHUTDOWN_ERROR
+					: SHUTDOWN_GUEST_POWEROFF,
 				    run->system_event.type == KVM_SYSTEM_EVENT_CRASH ? 1 : 0);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		vcpu_dump_state(vcpu, run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
-					      ? "KVM internal error: emulation failure"
-					      : "KVM internal error");
+					  ? "KVM internal error: emulation failure"
+					  : "KVM internal error");
 		vm_request_shutdown(vm, SHUTDOWN_ERROR, 1);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:

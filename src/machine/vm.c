@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arch/x86_64/layout.h"
+#include "machine/cpu_features.h"
 #include "machine/machine.h"
 #include "machine/vcpu.h"
 #include "util/log.h"
@@ -49,7 +50,7 @@ void vm_device_register(const struct vm_device_ops *ops)
 
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 {
-	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+	struct kvm_irq_level irq = {.irq = gsi, .level = level};
 
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
 }
@@ -92,9 +93,9 @@ int vm_alloc_mmio_slot(struct vm *vm, uint64_t *base, uint32_t *irq)
 	if (gsi >= 24)
 		return -ENOSPC;
 	vm->mmio_devs[n] = (struct mmio_dev_desc){
-		.base = LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE,
-		.size = LAYOUT_VIRTIO_MMIO_SIZE,
-		.irq = gsi,
+	    .base = LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE,
+	    .size = LAYOUT_VIRTIO_MMIO_SIZE,
+	    .irq = gsi,
 	};
 	vm->nr_mmio_devs++;
 	*base = vm->mmio_devs[n].base;
@@ -174,7 +175,7 @@ static int kvm_open(struct vm *vm)
 
 static int kvm_setup_x86(struct vm *vm)
 {
-	struct kvm_pit_config pit = { .flags = 0 };
+	struct kvm_pit_config pit = {.flags = 0};
 	uint64_t identity = LAYOUT_IDENTITY_MAP;
 
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_TSS) < 0 ||
@@ -198,10 +199,10 @@ static int kvm_map_memory(struct vm *vm)
 	for (int i = 0; i < vm->mem.nr_regions; i++) {
 		struct gmem_region *r = &vm->mem.regions[i];
 		struct kvm_userspace_memory_region region = {
-			.slot = (uint32_t)i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uint64_t)(uintptr_t)r->hva,
+		    .slot = (uint32_t)i,
+		    .guest_phys_addr = r->gpa,
+		    .memory_size = r->size,
+		    .userspace_addr = (uint64_t)(uintptr_t)r->hva,
 		};
 
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
@@ -268,6 +269,15 @@ int vm_create_vcpus(struct vm *vm, const struct boot_entry *entry)
 {
 	int ret;
 
+	for (int i = 0; i < vm->cfg->nr_cpu_hide; i++) {
+		if (!cpu_feature_known(vm->cfg->cpu_hide[i])) {
+			fprintf(
+			    stderr,
+			    "stratovirt: invalid value '-%s' for -cpu: unknown CPU feature '%s'\n",
+			    vm->cfg->cpu_hide[i], vm->cfg->cpu_hide[i]);
+			return -EINVAL;
+		}
+	}
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;

@@ -17,11 +17,11 @@ enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_SHUTDOWN };
 
 enum vm_shutdown_reason {
 	SHUTDOWN_NONE = 0,
-	SHUTDOWN_GUEST_RESET,    /* i8042 reset, triple fault: exit status 0 */
+	SHUTDOWN_GUEST_RESET,	 /* i8042 reset, triple fault: exit status 0 */
 	SHUTDOWN_GUEST_POWEROFF, /* ACPI/debug exit: exit status 0 */
-	SHUTDOWN_HOST_SIGNAL,    /* SIGTERM/SIGINT: 0 */
-	SHUTDOWN_HOST_QMP,       /* quit: 0 */
-	SHUTDOWN_ERROR,          /* KVM error, emulation failure: non-zero */
+	SHUTDOWN_HOST_SIGNAL,	 /* SIGTERM/SIGINT: 0 */
+	SHUTDOWN_HOST_QMP,	 /* quit: 0 */
+	SHUTDOWN_ERROR,		 /* KVM error, emulation failure: non-zero */
 };
 
 /* A virtio-mmio transport as the guest must be told of it. */

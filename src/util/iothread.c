@@ -166,8 +166,8 @@ static int iothreads_init(struct vm *vm)
 		int ret = iothread_create(cfg->iothreads[i], &vm_threads[i]);
 
 		if (ret < 0) {
-			pr_err("iothread '%s': cannot start: %s\n", cfg->iothreads[i],
-			       strerror(-ret));
+			user_err("iothread '%s': cannot start: %s\n", cfg->iothreads[i],
+				 strerror(-ret));
 			return ret; /* vm_destroy() runs the exits */
 		}
 		nr_vm_threads++;

@@ -2,6 +2,7 @@
 #include "util/log.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@ static FILE *log_file;
 static enum log_level log_level = LOG_ERROR;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const level_names[] = { "trace", "debug", "info", "warn", "error" };
+static const char *const level_names[] = {"trace", "debug", "info", "warn", "error"};
 
 int log_init(const char *path, int enabled)
 {
@@ -54,7 +55,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (level < log_level)
 		return;
 	name = (unsigned)level < sizeof(level_names) / sizeof(level_names[0]) ? level_names[level]
-									     : "log";
+									      : "log";
 	clock_gettime(CLOCK_REALTIME, &ts);
 	pthread_mutex_lock(&log_lock);
 	out = log_file ? log_file : stderr;
@@ -64,5 +65,29 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (!flen || fmt[flen - 1] != '\n')
 		fputc('\n', out);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void user_err(const char *fmt, ...)
+{
+	size_t flen = strlen(fmt);
+	bool nl = !flen || fmt[flen - 1] != '\n';
+	va_list ap;
+
+	pthread_mutex_lock(&log_lock);
+	fputs("stratovirt: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (nl)
+		fputc('\n', stderr);
+	if (log_file) {
+		fputs("error: ", log_file);
+		va_start(ap, fmt);
+		vfprintf(log_file, fmt, ap);
+		va_end(ap);
+		if (nl)
+			fputc('\n', log_file);
+	}
 	pthread_mutex_unlock(&log_lock);
 }

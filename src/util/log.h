@@ -16,6 +16,12 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * An error the user must see (a bad file, a busy tap, ...): one line
+ * "stratovirt: <msg>" on stderr, and in the -D log file when there is one.
+ */
+void user_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define pr_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define pr_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

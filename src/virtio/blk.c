@@ -641,11 +641,11 @@ static int backend_open(struct blk_backend *be, const struct drive_config *d, st
 	if (fd < 0) {
 		err = errno;
 		if (err == EINVAL && d->direct)
-			pr_err("drive '%s': file system of '%s' refuses O_DIRECT (direct=on)\n", id,
-			       d->path);
+			user_err("drive '%s': file system of '%s' refuses O_DIRECT (direct=on)\n",
+				 id, d->path);
 		else
-			pr_err("drive '%s': cannot open image '%s': %s\n", id, d->path,
-			       strerror(err));
+			user_err("drive '%s': cannot open image '%s': %s\n", id, d->path,
+				 strerror(err));
 		return -err;
 	}
 	if (fstat(fd, &st) < 0)
@@ -657,16 +657,16 @@ static int backend_open(struct blk_backend *be, const struct drive_config *d, st
 	} else if (S_ISREG(st.st_mode)) {
 		bytes = st.st_size;
 	} else {
-		pr_err("drive '%s': '%s' is not a regular file or block device\n", id, d->path);
+		user_err("drive '%s': '%s' is not a regular file or block device\n", id, d->path);
 		close(fd);
 		return -EINVAL;
 	}
 	/* An OFD lock: a second VMM on the same image fails here. */
 	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
 		err = errno;
-		pr_err("drive '%s': image '%s' is locked by another process (in use by another "
-		       "VM?): %s\n",
-		       id, d->path, strerror(err));
+		user_err("drive '%s': image '%s' is locked by another process (in use by another "
+			 "VM?): %s\n",
+			 id, d->path, strerror(err));
 		close(fd);
 		return err == EAGAIN || err == EACCES ? -EBUSY : -err;
 	}
@@ -684,7 +684,7 @@ static int backend_open(struct blk_backend *be, const struct drive_config *d, st
 
 err_errno:
 	err = errno;
-	pr_err("drive '%s': '%s': %s\n", id, d->path, strerror(err));
+	user_err("drive '%s': '%s': %s\n", id, d->path, strerror(err));
 	close(fd);
 	return -err;
 }
@@ -779,7 +779,7 @@ static int blk_slot_create(struct vm *vm, const struct drive_config *d)
 	if (d && d->iothread) {
 		loop = iothread_loop(vm, d->iothread);
 		if (!loop) {
-			pr_err("drive '%s': iothread '%s' does not exist\n", d->id, d->iothread);
+			user_err("drive '%s': iothread '%s' does not exist\n", d->id, d->iothread);
 			ret = -ENOENT;
 			goto err;
 		}

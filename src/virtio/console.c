@@ -195,12 +195,12 @@ static int con_create(struct vm *vm, const struct console_config *cc)
 	int ret;
 
 	if (!chr_cfg || chr_cfg->kind != CHR_SOCKET) {
-		pr_err("virtconsole '%s': chardev '%s' is not a unix socket chardev\n", id,
-		       cc->chardev ? cc->chardev : "");
+		user_err("virtconsole '%s': chardev '%s' is not a unix socket chardev\n", id,
+			 cc->chardev ? cc->chardev : "");
 		return -EINVAL;
 	}
 	if (nr_consoles >= CON_MAX) {
-		pr_err("virtconsole '%s': at most %d consoles\n", id, CON_MAX);
+		user_err("virtconsole '%s': at most %d consoles\n", id, CON_MAX);
 		return -ENOSPC;
 	}
 	c = calloc(1, sizeof(*c));

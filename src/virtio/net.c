@@ -455,20 +455,20 @@ static int net_open_fds(const struct net_config *nc, const char *id, int *fd_out
 	case 0:
 		break;
 	case -EBADF:
-		pr_err("netdev '%s': fds=%d is not an open file descriptor\n", id, fd);
+		user_err("netdev '%s': fds=%d is not an open file descriptor\n", id, fd);
 		return ret;
 	case -ENOTTY:
-		pr_err("netdev '%s': fds=%d is not a tap device\n", id, fd);
+		user_err("netdev '%s': fds=%d is not a tap device\n", id, fd);
 		return ret;
 	case -EPROTOTYPE:
-		pr_err("netdev '%s': fds=%d is a tun (layer 3) device, not a tap\n", id, fd);
+		user_err("netdev '%s': fds=%d is a tun (layer 3) device, not a tap\n", id, fd);
 		return ret;
 	case -EPFNOSUPPORT:
-		pr_err("netdev '%s': fds=%d: tap '%s' was opened without IFF_VNET_HDR\n", id, fd,
-		       ifname);
+		user_err("netdev '%s': fds=%d: tap '%s' was opened without IFF_VNET_HDR\n", id, fd,
+			 ifname);
 		return ret;
 	default:
-		pr_err("netdev '%s': fds=%d: %s\n", id, fd, strerror(-ret));
+		user_err("netdev '%s': fds=%d: %s\n", id, fd, strerror(-ret));
 		return ret;
 	}
 	/*
@@ -496,23 +496,23 @@ static int net_open_ifname(const char *ifname, const char *id, int *fd_out)
 		return 0;
 	case -EINVAL:
 		if (strlen(ifname) >= IFNAMSIZ)
-			pr_err("netdev '%s': tap name '%s' is longer than %d characters\n", id,
-			       ifname, IFNAMSIZ - 1);
+			user_err("netdev '%s': tap name '%s' is longer than %d characters\n", id,
+				 ifname, IFNAMSIZ - 1);
 		else
-			pr_err("netdev '%s': cannot open tap '%s': the interface exists and is "
-			       "not a tap\n",
-			       id, ifname);
+			user_err("netdev '%s': cannot open tap '%s': the interface exists and is "
+				 "not a tap\n",
+				 id, ifname);
 		return ret;
 	case -EBUSY:
-		pr_err("netdev '%s': tap '%s' is in use by another process\n", id, ifname);
+		user_err("netdev '%s': tap '%s' is in use by another process\n", id, ifname);
 		return ret;
 	case -EPERM:
-		pr_err("netdev '%s': cannot open tap '%s': not permitted (creating or attaching "
-		       "a tap needs CAP_NET_ADMIN)\n",
-		       id, ifname);
+		user_err("netdev '%s': cannot open tap '%s': not permitted (creating or attaching "
+			 "a tap needs CAP_NET_ADMIN)\n",
+			 id, ifname);
 		return ret;
 	default:
-		pr_err("netdev '%s': cannot open tap '%s': %s\n", id, ifname, strerror(-ret));
+		user_err("netdev '%s': cannot open tap '%s': %s\n", id, ifname, strerror(-ret));
 		return ret;
 	}
 }
@@ -556,7 +556,7 @@ static int net_backend_open(struct net_dev *n, const struct net_config *nc)
 		if (!ret)
 			snprintf(ifname, sizeof(ifname), "%s", nc->ifname);
 	} else {
-		pr_err("netdev '%s' needs ifname= or fds=\n", id);
+		user_err("netdev '%s' needs ifname= or fds=\n", id);
 		ret = -EINVAL;
 	}
 	if (ret < 0)
@@ -565,8 +565,8 @@ static int net_backend_open(struct net_dev *n, const struct net_config *nc)
 	if (ret == 0)
 		ret = tap_set_offload(fd, 0); /* none until the driver accepts them */
 	if (ret < 0) {
-		pr_err("netdev '%s': tap '%s' refuses the virtio-net header setup: %s\n", id,
-		       ifname, strerror(-ret));
+		user_err("netdev '%s': tap '%s' refuses the virtio-net header setup: %s\n", id,
+			 ifname, strerror(-ret));
 		close(fd);
 		return ret;
 	}

@@ -178,7 +178,7 @@ static int rng_init(struct vm *vm)
 	rng->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (rng->fd < 0) {
 		ret = -errno;
-		pr_err("virtio-rng: cannot open random file '%s': %s\n", path, strerror(-ret));
+		user_err("virtio-rng: cannot open random file '%s': %s\n", path, strerror(-ret));
 		goto err;
 	}
 	rng->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

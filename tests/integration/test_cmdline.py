@@ -103,6 +103,10 @@ BAD_LINES = [
     (["stray-word"], ["'stray-word'"]),
     (["-append"], ["missing value for -append"]),
     (["-kernel"], ["missing value for -kernel"]),
+    # checked once the VM is being built: still one line, nothing left behind
+    (["-cpu", "host,-bogus"], ["-cpu", "'bogus'"]),
+    (["-drive", "id=d0,file=/nonexistent/disk.img"], ["/nonexistent/disk.img"]),
+    (["-initrd", "/nonexistent/initrd.img"], ["/nonexistent/initrd.img"]),
 ]
 
 

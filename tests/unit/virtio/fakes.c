@@ -27,6 +27,17 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	fake_nr_errs++;
 }
 
+/* User-facing errors are recorded the same way, so tests can check them. */
+void user_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fake_last_err, sizeof(fake_last_err), fmt, ap);
+	va_end(ap);
+	fake_nr_errs++;
+}
+
 static int next_slot;
 
 int vm_alloc_mmio_slot(struct vm *vm, uint64_t *base, uint32_t *irq)
