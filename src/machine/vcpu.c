@@ -13,7 +13,8 @@
 #include "machine/vm.h"
 #include "util/log.h"
 
-#define SIG_VCPU_KICK SIGUSR1
+#define SIG_VCPU_KICK   SIGUSR1
+#define VCPU_STACK_SIZE (512 * 1024)
 
 static __thread struct vcpu *current_vcpu;
 
@@ -187,8 +188,14 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *vcpu)
 {
-	int err = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	pthread_attr_t attr;
+	int err;
 
+	/* KVM_RUN and the device handlers need little stack: 8 MiB is waste. */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, VCPU_STACK_SIZE);
+	err = pthread_create(&vcpu->thread, &attr, vcpu_thread, vcpu);
+	pthread_attr_destroy(&attr);
 	if (err)
 		return -err;
 	vcpu->started = true;

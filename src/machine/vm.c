@@ -244,13 +244,19 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->shutdown_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (!vm->loop || vm->shutdown_efd < 0)
 		return -ENOMEM;
+	/*
+	 * Guest RAM goes into KVM before the irqchip and PIT: a memory-slot
+	 * update waits for an SRCU grace period, and right after another such
+	 * wait (PIT, ioeventfd) it costs several timer ticks; first, it is
+	 * almost free (see docs/benchmarks.md).
+	 */
 	ret = kvm_open(vm);
-	if (!ret)
-		ret = kvm_setup_x86(vm);
 	if (!ret)
 		ret = gmem_init(&vm->mem, cfg);
 	if (!ret)
 		ret = kvm_map_memory(vm);
+	if (!ret)
+		ret = kvm_setup_x86(vm);
 	return ret;
 }
 
@@ -327,6 +333,8 @@ void vm_stop_vcpus(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	/* Devices need not detach ioeventfds/irqfds one by one from a dying VM. */
+	vm->exiting = true;
 	vm_stop_vcpus(vm);
 	for (int i = nr_device_ops - 1; i >= 0; i--)
 		if (device_ops[i]->exit)

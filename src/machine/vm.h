@@ -56,6 +56,9 @@ struct vm {
 	struct mmio_dev_desc mmio_devs[16];
 	int nr_mmio_devs;
 
+	/* Set once the VM is being torn down: per-object KVM detach is skipped. */
+	bool exiting;
+
 	/* Debug-port status written by a guest (test guest exit code), -1 if none. */
 	int guest_exit_code;
 };

@@ -346,7 +346,7 @@ static void kick_teardown(struct virtio_dev *dev, unsigned q)
 
 	if (k->efd < 0)
 		return;
-	if (k->ioeventfd)
+	if (k->ioeventfd && !dev->vm->exiting)
 		ioctl(dev->vm->vm_fd, KVM_IOEVENTFD, &ioev);
 	evloop_del(dev->loop, k->efd);
 	close(k->efd);
@@ -379,7 +379,8 @@ static void irqfd_teardown(struct virtio_dev *dev)
 
 	if (dev->irqfd < 0)
 		return;
-	ioctl(dev->vm->vm_fd, KVM_IRQFD, &irqfd);
+	if (!dev->vm->exiting)
+		ioctl(dev->vm->vm_fd, KVM_IRQFD, &irqfd);
 	close(dev->irqfd);
 	dev->irqfd = -1;
 }
