@@ -1,0 +1,86 @@
+#!/bin/bash
+# Build the busybox initramfs of the StratoVirt demo/test guest.
+#
+#   guest/build-initrd.sh            build (or reuse) and print the initrd path
+#
+# Output: ${STRATOVIRT_GUEST_CACHE:-/var/cache/stratovirt-guest}/initrd-<hash>/initrd.cpio.gz
+# (newc cpio, gzip). <hash> covers the busybox-static package version,
+# guest/init and this script. When the file exists the script only prints its
+# path. Progress goes to stderr; the last line on stdout is the initrd path.
+# Needs root (or fakeroot) for the /dev/console node.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache_root=${STRATOVIRT_GUEST_CACHE:-/var/cache/stratovirt-guest}
+busybox=${BUSYBOX:-/bin/busybox}
+
+log() { echo "build-initrd: $*" >&2; }
+die() { echo "build-initrd: error: $*" >&2; exit 1; }
+
+[ -x "$busybox" ] || die "$busybox not found (apt-get install busybox-static)"
+file -L "$busybox" 2>/dev/null | grep -q 'statically linked' \
+    || ldd "$busybox" 2>&1 | grep -q 'not a dynamic executable' \
+    || die "$busybox is not statically linked (apt-get install busybox-static)"
+command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
+
+bb_id=$(dpkg-query -W -f='${Package} ${Version}' busybox-static 2>/dev/null || true)
+[ -n "$bb_id" ] || bb_id=$(sha256sum "$busybox" | cut -c1-64)
+
+hash=$(
+    {
+        echo "busybox: $bb_id"
+        for f in "$here/init" "$here/build-initrd.sh"; do
+            echo "file: ${f#"$here"/}"
+            cat "$f"
+        done
+    } | sha256sum | cut -c1-16
+)
+out=$cache_root/initrd-$hash
+initrd=$out/initrd.cpio.gz
+
+if [ -s "$initrd" ]; then
+    echo "$initrd"
+    exit 0
+fi
+
+mkdir -p "$cache_root"
+exec 9>"$cache_root/initrd-$hash.lock"
+flock 9
+if [ -s "$initrd" ]; then
+    echo "$initrd"
+    exit 0
+fi
+
+tmp=$out.tmp
+rm -rf "$tmp"
+mkdir -p "$tmp"
+root=$tmp/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,mnt}
+chmod 1777 "$root/tmp"
+install -m 0755 "$busybox" "$root/bin/busybox"
+install -m 0755 "$here/init" "$root/init"
+# One symlink per applet, where busybox itself would install it.
+"$busybox" --list-full | while read -r applet; do
+    [ -e "$root/$applet" ] && continue
+    mkdir -p "$root/$(dirname "$applet")"
+    ln -s /bin/busybox "$root/$applet"
+done
+# The kernel opens /dev/console for init before anything is mounted.
+mknod -m 600 "$root/dev/console" c 5 1 || die "mknod /dev/console failed (run as root)"
+mknod -m 666 "$root/dev/null" c 1 3
+echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
+echo "root:x:0:" > "$root/etc/group"
+
+# Fixed timestamps so the same inputs give the same bytes.
+find "$root" -exec touch -h -d @0 {} +
+log "packing $(find "$root" | wc -l) entries"
+(
+    cd "$root"
+    find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible
+) | gzip -9 -n > "$tmp/initrd.cpio.gz"
+rm -rf "$root"
+echo "busybox: $bb_id" > "$tmp/BUILD-INFO"
+rm -rf "$out"
+mv "$tmp" "$out"
+log "done: $initrd"
+echo "$initrd"
