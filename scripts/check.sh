@@ -4,6 +4,11 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
+echo "== style (clang-format) and static analysis (cppcheck) =="
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+	-D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem src
+
 echo "== build (release) and unit tests =="
 [ -f build/build.ninja ] || meson setup build
 ninja -C build

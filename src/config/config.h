@@ -6,17 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CFG_MAX_DRIVES    16
-#define CFG_MAX_NETS      8
+#define CFG_MAX_DRIVES	  16
+#define CFG_MAX_NETS	  8
 #define CFG_MAX_CHARDEVS  16
 #define CFG_MAX_CONSOLES  8
 #define CFG_MAX_IOTHREADS 8
-#define CFG_MAX_FDS       8
+#define CFG_MAX_FDS	  8
 #define CFG_MAX_CPU_FLAGS 32
-#define CFG_MAX_CPUS      254
-#define CFG_MIN_MEM       (128ULL << 20)
-#define CFG_MAX_MEM       (512ULL << 30)
-#define CFG_DEFAULT_MEM   (256ULL << 20)
+#define CFG_MAX_CPUS	  254
+#define CFG_MIN_MEM	  (128ULL << 20)
+#define CFG_MAX_MEM	  (512ULL << 30)
+#define CFG_DEFAULT_MEM	  (256ULL << 20)
 
 enum chardev_kind { CHR_NONE = 0, CHR_STDIO, CHR_PTY, CHR_FILE, CHR_SOCKET };
 
@@ -35,15 +35,15 @@ struct drive_config {
 	bool direct;
 	char *serial;
 	char *iothread;
-	uint64_t iops; /* 0: unlimited */
-	char *aio;     /* "native", "io_uring", "off" or NULL */
+	uint64_t iops;	 /* 0: unlimited */
+	char *aio;	 /* "native", "io_uring", "off" or NULL */
 	bool has_device; /* v2: attached by -device virtio-blk-device (or early -drive) */
 	char *device_id;
 };
 
 struct net_config {
 	char *id;
-	char *ifname;       /* tap name, or NULL when fds given */
+	char *ifname; /* tap name, or NULL when fds given */
 	int fds[CFG_MAX_FDS];
 	int nr_fds;
 	bool has_mac;
@@ -71,7 +71,7 @@ struct vm_config {
 	unsigned nr_cpus;
 	unsigned max_cpus;
 	unsigned sockets, dies, clusters, cores, threads;
-	char *cpu_model; /* "host" or NULL */
+	char *cpu_model;		   /* "host" or NULL */
 	char *cpu_hide[CFG_MAX_CPU_FLAGS]; /* -cpu host,-feat */
 	int nr_cpu_hide;
 
@@ -115,7 +115,7 @@ struct vm_config {
 
 	/* process */
 	bool log_enabled; /* -D given */
-	char *log_file;   /* -D FILE; NULL = stderr */
+	char *log_file;	  /* -D FILE; NULL = stderr */
 	char *pidfile;
 	bool daemonize;
 	bool disable_seccomp;

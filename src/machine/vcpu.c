@@ -13,7 +13,7 @@
 #include "machine/vm.h"
 #include "util/log.h"
 
-#define SIG_VCPU_KICK   SIGUSR1
+#define SIG_VCPU_KICK	SIGUSR1
 #define VCPU_STACK_SIZE (512 * 1024)
 
 static __thread struct vcpu *current_vcpu;

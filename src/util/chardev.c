@@ -122,7 +122,7 @@ static void on_accept(void *opaque, uint32_t events)
 
 static int open_socket(struct chardev *chr, const struct chardev_config *cfg)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (!cfg->path || strlen(cfg->path) >= sizeof(addr.sun_path)) {

@@ -8,7 +8,7 @@
 
 /* Ports */
 #define PORT_BOOT_TIMER 0x80 /* first-instruction marker (POST-code port) */
-#define PORT_DEBUG_EXIT 0xf4  /* QEMU isa-debug-exit compatible */
+#define PORT_DEBUG_EXIT 0xf4 /* QEMU isa-debug-exit compatible */
 #define PORT_I8042_CMD	0x64
 #define PORT_COM1	0x3f8
 #define PORT_CMOS_INDEX 0x70

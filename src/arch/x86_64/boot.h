@@ -12,7 +12,7 @@ struct mmio_dev_desc;
 
 enum boot_mode {
 	BOOT_MODE_LINUX64, /* 64-bit long mode, rsi = boot_params */
-	BOOT_MODE_PVH,     /* 32-bit protected mode, paging off, ebx = hvm_start_info */
+	BOOT_MODE_PVH,	   /* 32-bit protected mode, paging off, ebx = hvm_start_info */
 };
 
 enum kernel_format { KERNEL_BZIMAGE, KERNEL_ELF, KERNEL_ELF_PVH, KERNEL_RAW };
@@ -21,8 +21,8 @@ enum kernel_format { KERNEL_BZIMAGE, KERNEL_ELF, KERNEL_ELF_PVH, KERNEL_RAW };
 struct boot_entry {
 	enum boot_mode mode;
 	enum kernel_format format;
-	uint64_t entry;     /* rip */
-	uint64_t info_gpa;  /* boot_params (rsi) or hvm_start_info (ebx) */
+	uint64_t entry;	     /* rip */
+	uint64_t info_gpa;   /* boot_params (rsi) or hvm_start_info (ebx) */
 	uint64_t kernel_end; /* first byte after the loaded kernel */
 };
 
@@ -31,7 +31,7 @@ struct boot_request {
 	size_t kernel_len;
 	const uint8_t *initrd; /* may be NULL */
 	size_t initrd_len;
-	const char *cmdline;   /* full command line, devices already appended */
+	const char *cmdline; /* full command line, devices already appended */
 	unsigned nr_cpus;
 	bool acpi;
 	const struct mmio_dev_desc *devs;
