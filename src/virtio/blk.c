@@ -521,6 +521,11 @@ out:
 	if (b->pending_sqes) {
 		io_uring_submit(&b->be.ring);
 		b->pending_sqes = 0;
+		/*
+		 * Reads from the page cache complete inside the submit: reap
+		 * them now rather than after another trip through epoll.
+		 */
+		blk_reap(b, false);
 	}
 	virtio_mmio_notify_queue(b->vdev, 0);
 }
