@@ -8,16 +8,21 @@ Fixtures:
   guest_bin   the test guest, raw 64-bit image: $SVGUEST_BIN, else
               <repo>/build/tests/guest/svguest.bin
   qemu_bin    qemu-system-x86_64 from $QEMU_BIN or PATH
+  netns       a NetNs: a network namespace made for the test, with one tap
+              (svtap0, up, no addresses); removed afterwards
 A fixture whose file is missing skips the test that asks for it, with the path
 in the reason. run_vm() runs a VM with a timeout and captures its serial
 console (stdout); parse_guest_output() reads the test guest's protocol
 (docs/test-guest.md).
 """
+import ctypes
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,3 +184,86 @@ def parse_guest_output(lines):
             name, _, reason = rest.partition(":")
             rep.results[name.strip()] = (status, reason.strip())
     return rep
+
+
+# ---- network namespace with a tap -------------------------------------------
+
+CLONE_NEWNET = 0x40000000
+ETH_P_ALL = 0x0003
+
+
+def netns_unavailable():
+    """Why a NetNs cannot be made here, or None."""
+    if os.geteuid() != 0:
+        return "needs root to make a network namespace and a tap"
+    if not os.path.exists("/dev/net/tun"):
+        return "/dev/net/tun is missing"
+    if subprocess.run(["ip", "-V"], capture_output=True).returncode != 0:
+        return "iproute2 (ip) is not installed"
+    return None
+
+
+class NetNs:
+    """A network namespace with one tap (up, no addresses) for one test.
+
+    Nothing outside the namespace is touched; deleting the namespace removes
+    the tap with it.
+    """
+
+    def __init__(self, tap="svtap0"):
+        self.name = f"svt-{uuid.uuid4().hex[:8]}"
+        self.tap = tap
+
+    def __enter__(self):
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        try:
+            self.ip("tuntap", "add", "dev", self.tap, "mode", "tap")
+            self.ip("link", "set", self.tap, "up")
+        except Exception:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+    def ip(self, *args):
+        subprocess.run(["ip", "netns", "exec", self.name, "ip", *args], check=True,
+                       capture_output=True)
+
+    def wrap(self, argv):
+        """argv run inside the namespace (ip netns exec execs it: same pid)."""
+        return ["ip", "netns", "exec", self.name] + [str(a) for a in argv]
+
+    def socket(self, family, type_, proto=0):
+        """A socket made inside the namespace (setns on this thread only)."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        target = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
+        try:
+            if libc.setns(target, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns into the test namespace")
+            try:
+                s = socket.socket(family, type_, proto)
+            finally:
+                if libc.setns(own, CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns back")
+        finally:
+            os.close(own)
+            os.close(target)
+        return s
+
+    def packet_socket(self):
+        """An AF_PACKET socket bound to the tap."""
+        s = self.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        s.bind((self.tap, 0))
+        return s
+
+
+@pytest.fixture
+def netns():
+    why = netns_unavailable()
+    if why:
+        pytest.skip(why)
+    with NetNs() as ns:
+        yield ns

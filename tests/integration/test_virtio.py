@@ -12,18 +12,15 @@ every sector of the image starts with its number (u64 LE), byte i >= 8 is
 (s*131 + i*7 + 1) & 0xff; the guest reads 0..63, writes its own pattern to
 64..71, write-zeroes 128..135 and discards 192..199.
 """
-import ctypes
 import os
 import socket
 import struct
-import subprocess
 import threading
 import time
-import uuid
 
 import pytest
 
-from conftest import parse_guest_output, run_vm
+from conftest import parse_guest_output, run_vm  # the netns fixture is in conftest.py
 
 VM_TIMEOUT = 90
 SECTOR = 512
@@ -216,76 +213,6 @@ def test_console(vmm_bin, kvm, guest_bin, tmp_path, acpi):
 
 
 # ---- virtio-net -------------------------------------------------------------
-
-CLONE_NEWNET = 0x40000000
-ETH_P_ALL = 0x0003
-
-
-def _netns_unavailable():
-    if os.geteuid() != 0:
-        return "needs root to make a network namespace and a tap"
-    if not os.path.exists("/dev/net/tun"):
-        return "/dev/net/tun is missing"
-    if subprocess.run(["ip", "-V"], capture_output=True).returncode != 0:
-        return "iproute2 (ip) is not installed"
-    return None
-
-
-class NetNs:
-    """A network namespace with one tap (up, no addresses) for one test."""
-
-    def __init__(self):
-        self.name = f"svt-{uuid.uuid4().hex[:8]}"
-        self.tap = "svtap0"
-
-    def __enter__(self):
-        subprocess.run(["ip", "netns", "add", self.name], check=True)
-        try:
-            self.ip("tuntap", "add", "dev", self.tap, "mode", "tap")
-            self.ip("link", "set", self.tap, "up")
-        except Exception:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
-
-    def ip(self, *args):
-        subprocess.run(["ip", "netns", "exec", self.name, "ip", *args], check=True,
-                       capture_output=True)
-
-    def wrap(self, argv):
-        return ["ip", "netns", "exec", self.name] + [str(a) for a in argv]
-
-    def packet_socket(self):
-        """An AF_PACKET socket on the tap, made inside the namespace."""
-        libc = ctypes.CDLL(None, use_errno=True)
-        own = os.open("/proc/self/ns/net", os.O_RDONLY)
-        target = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
-        try:
-            if libc.setns(target, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns into the test namespace")
-            try:
-                s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-                s.bind((self.tap, 0))
-            finally:
-                if libc.setns(own, CLONE_NEWNET) != 0:
-                    raise OSError(ctypes.get_errno(), "setns back")
-        finally:
-            os.close(own)
-            os.close(target)
-        return s
-
-
-@pytest.fixture
-def netns():
-    why = _netns_unavailable()
-    if why:
-        pytest.skip(why)
-    with NetNs() as ns:
-        yield ns
-
 
 def mac_bytes(mac):
     return bytes(int(x, 16) for x in mac.split(":"))
