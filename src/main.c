@@ -16,9 +16,18 @@ static int build_and_run(const struct vm_config *cfg)
 	int status = 1;
 	bool pidfile = false;
 
-	if (vm_create(&vm, cfg) < 0 || vm_create_devices(&vm) < 0 ||
-	    vm_load_kernel(&vm, &entry) < 0 || vm_create_vcpus(&vm, &entry) < 0)
+	if (vm_create(&vm, cfg) < 0)
 		goto out;
+	pr_debug("start-up: VM and memory ready at %.3f ms", vm_elapsed_ms());
+	if (vm_create_devices(&vm) < 0)
+		goto out;
+	pr_debug("start-up: devices ready at %.3f ms", vm_elapsed_ms());
+	if (vm_load_kernel(&vm, &entry) < 0)
+		goto out;
+	pr_debug("start-up: kernel loaded at %.3f ms", vm_elapsed_ms());
+	if (vm_create_vcpus(&vm, &entry) < 0)
+		goto out;
+	pr_debug("start-up: vCPUs ready at %.3f ms", vm_elapsed_ms());
 	if (cfg->pidfile) {
 		if (pidfile_write(cfg->pidfile) < 0)
 			goto out;

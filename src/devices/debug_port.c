@@ -17,17 +17,6 @@
 
 static atomic_bool boot_marker_seen;
 
-static double process_age_ms(void)
-{
-	struct timespec now, start;
-
-	/* CLOCK_PROCESS_CPUTIME_ID would miss sleeps; use the boot timestamp. */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	start = vm_process_start_time();
-	return (double)(now.tv_sec - start.tv_sec) * 1e3 +
-	       (double)(now.tv_nsec - start.tv_nsec) / 1e6;
-}
-
 static void boot_timer_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	(void)opaque;
@@ -35,7 +24,7 @@ static void boot_timer_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t
 	(void)len;
 	if (!is_write || atomic_exchange(&boot_marker_seen, true))
 		return;
-	pr_info("guest boot marker 0x%02x at %.3f ms after start", data[0], process_age_ms());
+	pr_info("guest boot marker 0x%02x at %.3f ms after start", data[0], vm_elapsed_ms());
 }
 
 static void debug_exit_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,16 +13,23 @@
 #include "machine/machine.h"
 #include "util/log.h"
 
-static int read_file(const char *what, const char *path, uint64_t max, uint8_t **buf, size_t *len)
+/*
+ * Maps a kernel or initrd file read-only: no copy through a buffer, and the
+ * page cache pages are shared with every other VM booting the same file.
+ */
+static int map_file(const char *what, const char *path, uint64_t max, uint8_t **buf, size_t *len)
 {
+	static uint8_t empty[1];
 	struct stat st;
-	size_t done = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	void *p;
 
 	if (fd < 0) {
+		int err = -errno;
+
 		fprintf(stderr, "stratovirt: cannot open %s '%s': %s\n", what, path,
 			strerror(errno));
-		return -errno;
+		return err;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "stratovirt: %s '%s' is not a regular file\n", what, path);
@@ -34,27 +42,29 @@ static int read_file(const char *what, const char *path, uint64_t max, uint8_t *
 		close(fd);
 		return -E2BIG;
 	}
-	*buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!*buf) {
+	*len = (size_t)st.st_size;
+	if (!*len) {
+		*buf = empty; /* the loaders reject it with a clear message */
 		close(fd);
-		return -ENOMEM;
+		return 0;
 	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, *buf + done, (size_t)st.st_size - done);
-
-		if (n <= 0) {
-			fprintf(stderr, "stratovirt: cannot read %s '%s': %s\n", what, path,
-				n ? strerror(errno) : "file shrank");
-			free(*buf);
-			*buf = NULL;
-			close(fd);
-			return -EIO;
-		}
-		done += (size_t)n;
-	}
+	p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
-	*len = done;
+	if (p == MAP_FAILED) {
+		int err = -errno;
+
+		fprintf(stderr, "stratovirt: cannot read %s '%s': %s\n", what, path,
+			strerror(errno));
+		return err;
+	}
+	*buf = p;
 	return 0;
+}
+
+static void unmap_file(uint8_t *buf, size_t len)
+{
+	if (buf && len)
+		munmap(buf, len);
 }
 
 /* True when the guest will use ACPI to find devices. */
@@ -104,9 +114,9 @@ int vm_load_kernel(struct vm *vm, struct boot_entry *entry)
 	char *cmdline;
 	int ret;
 
-	ret = read_file("kernel", cfg->kernel, vm->mem.ram_size, &kernel, &req.kernel_len);
+	ret = map_file("kernel", cfg->kernel, vm->mem.ram_size, &kernel, &req.kernel_len);
 	if (!ret && cfg->initrd)
-		ret = read_file("initrd", cfg->initrd, vm->mem.ram_size, &initrd, &req.initrd_len);
+		ret = map_file("initrd", cfg->initrd, vm->mem.ram_size, &initrd, &req.initrd_len);
 	if (ret)
 		goto out;
 	cmdline = build_cmdline(vm, req.acpi);
@@ -129,7 +139,7 @@ int vm_load_kernel(struct vm *vm, struct boot_entry *entry)
 			entry->mode == BOOT_MODE_PVH ? "PVH" : "64-bit", cmdline);
 	free(cmdline);
 out:
-	free(kernel);
-	free(initrd);
+	unmap_file(kernel, req.kernel_len);
+	unmap_file(initrd, req.initrd_len);
 	return ret;
 }

@@ -33,6 +33,15 @@ struct timespec vm_process_start_time(void)
 {
 	return process_start;
 }
+
+double vm_elapsed_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - process_start.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - process_start.tv_nsec) / 1e6;
+}
 static int nr_device_ops;
 
 void vm_device_register(const struct vm_device_ops *ops)

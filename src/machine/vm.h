@@ -76,6 +76,8 @@ int vm_pause(struct vm *vm);
 /* CLOCK_MONOTONIC time at which main() started (for boot-time figures). */
 struct timespec vm_process_start_time(void);
 void vm_mark_process_start(void);
+/* Milliseconds since vm_mark_process_start(). */
+double vm_elapsed_ms(void);
 int vm_resume(struct vm *vm);
 enum vm_state vm_get_state(struct vm *vm);
 
