@@ -42,6 +42,7 @@ Environment:
   LINUX_VIRTIO_STOCK_TIMEOUT  seconds for the stock kernel (default 450: its 14 MB
                               bzImage alone takes minutes to decompress here)
   LINUX_VIRTIO_PARALLEL       boots at a time (default 2)
+  LINUX_VIRTIO_APPEND         extra kernel arguments for the test kernel (debugging)
   LINUX_VIRTIO_LOGDIR         keep the serial logs there (default: pytest tmp)
 """
 import concurrent.futures
@@ -51,6 +52,7 @@ import re
 import shlex
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -91,7 +93,7 @@ def guest_cmdline():
     lines = [l.strip() for l in (GUEST_DIR / "cmdline.txt").read_text().splitlines()]
     lines = [l for l in lines if l and not l.startswith("#")]
     assert len(lines) == 1, "guest/cmdline.txt must hold exactly one command line"
-    return lines[0]
+    return f"{lines[0]} {os.environ.get('LINUX_VIRTIO_APPEND', '')}".strip()
 
 
 def console_cmdline(output):
@@ -221,6 +223,50 @@ def boot_ext4(kernel_dir, discovery, workdir):
     return b
 
 
+def icmp_checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def ping(ns, addr, count=3, wait=2.0):
+    """ICMP echo from inside the namespace (a raw socket made there, so no
+    ping(8) is needed); returns (replies, text like ping's)."""
+    sock = ns.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    ident = os.getpid() & 0xFFFF
+    replies, lines = 0, []
+    try:
+        for seq in range(1, count + 1):
+            payload = b"stratovirt-linux-virtio" + struct.pack("!d", time.time())
+            hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+            pkt = struct.pack("!BBHHH", 8, 0, icmp_checksum(hdr + payload), ident, seq) + payload
+            sent = time.monotonic()
+            sock.sendto(pkt, (addr, 0))
+            got = False
+            while not got and time.monotonic() - sent < wait:
+                sock.settimeout(max(0.01, wait - (time.monotonic() - sent)))
+                try:
+                    data, peer = sock.recvfrom(2048)
+                except socket.timeout:
+                    break
+                ihl = (data[0] & 0x0F) * 4
+                typ, _, _, rid, rseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+                if peer[0] == addr and typ == 0 and rid == ident and rseq == seq:
+                    got = True
+                    replies += 1
+                    lines.append(f"reply from {addr}: icmp_seq={seq} "
+                                 f"time={(time.monotonic() - sent) * 1000:.1f} ms")
+            if not got:
+                lines.append(f"no reply to icmp_seq={seq} within {wait} s")
+    finally:
+        sock.close()
+    lines.append(f"{count} packets transmitted, {replies} received")
+    return replies, "\n".join(lines)
+
+
 def boot_net(kernel_dir, discovery, workdir):
     """ext4 root + virtio-net in a namespace: ip=, netconsole, ping in rootdelay."""
     disk = make_rootfs(workdir / f"net-{discovery}.img")
@@ -259,10 +305,12 @@ def boot_net(kernel_dir, discovery, workdir):
                 return
             deadline = time.monotonic() + ROOTDELAY - 5
             while time.monotonic() < deadline and not mounted.is_set():
-                r = subprocess.run(ns.wrap(["ping", "-n", "-c", "3", "-W", "2", GUEST_IP]),
-                                   capture_output=True, text=True)
-                pings.append((r.returncode, r.stdout + r.stderr))
-                if r.returncode == 0:
+                try:
+                    replies, text = ping(ns, GUEST_IP, count=3, wait=2.0)
+                except OSError as e:
+                    replies, text = 0, f"ping failed: {e}"
+                pings.append((replies, text))
+                if replies:
                     return
                 time.sleep(1)
 
@@ -296,8 +344,8 @@ def boot_net(kernel_dir, discovery, workdir):
     b.extra["image"] = image_after_boot(disk)
     b.notes.append(f"netconsole datagrams: {len(received)}; first: "
                    f"{[d for _, d in received[:3]]!r}")
-    for rc, out in pings:
-        b.notes.append(f"ping rc={rc}:\n{out.strip()}")
+    for replies, out in pings:
+        b.notes.append(f"ping ({replies} replies):\n{out.strip()}")
     return b
 
 
@@ -425,6 +473,27 @@ def guest_kernel():
     return kernel_dir
 
 
+def host_is_kvm_pvm():
+    return os.path.isdir("/sys/module/kvm_pvm")
+
+
+def known_stall(kernel_dir, discovery):
+    """Why a boot of the test kernel cannot finish here (so it is not run), or None."""
+    cmdline = guest_cmdline()
+    if discovery == "acpi" and "no-kvmclock" in cmdline.split():
+        return ("ACPI on with no-kvmclock: our FADT is hardware-reduced, so Linux sets up "
+                "no PIT/legacy PIC timer (acpi_generic_reduced_hw_init) and, without "
+                "kvm-clock, hangs calibrating the delay loop (jiffies never advance)")
+    if (host_is_kvm_pvm() and kernel_has(kernel_dir, "CONFIG_PTP_1588_CLOCK_KVM")
+            and "no-kvmclock" not in cmdline.split()):
+        return (f"test kernel {kernel_dir} has CONFIG_PTP_1588_CLOCK_KVM=y: on this kvm_pvm "
+                "host ptp_kvm_init() never returns from its vmcall (KVM_HC_CLOCK_PAIRING, "
+                "kvm_hypercall2+0xb), so the boot stalls after rtc_cmos, before the root "
+                "is mounted; disable it in guest/kernel.config (or set "
+                "LINUX_VIRTIO_APPEND=no-kvmclock for the acpi=off runs)")
+    return None
+
+
 def kernel_has(kernel_dir, option):
     try:
         return f"{option}=y" in (kernel_dir / "config").read_text().splitlines()
@@ -468,17 +537,22 @@ def boots(request, tmp_path_factory):
     futures = {}
     # The stock kernel first: it is the longest boot, the others fill the
     # second slot meanwhile.
+    stalls = {}
     for name, disc in sorted(wanted, key=lambda k: (k[0] != "test_stock_cloud_kernel", k)):
-        if name in BOOT_FUNCS:
+        if name in BOOT_FUNCS and known_stall(kernel_dir, disc):
+            stalls[(name, disc)] = known_stall(kernel_dir, disc)
+        elif name in BOOT_FUNCS:
             futures[(name, disc)] = pool.submit(BOOT_FUNCS[name], kernel_dir, disc, workdir)
         elif stock_why is None:
             futures[(name, disc)] = pool.submit(boot_stock, workdir)
     yield {"futures": futures, "kernel_dir": kernel_dir, "stock_why": stock_why,
-           "count": len(futures)}
+           "count": len(futures), "stalls": stalls}
     pool.shutdown(wait=True)
 
 
 def result(boots, key, timeout):
+    if key in boots["stalls"]:
+        pytest.xfail(f"not booted: {boots['stalls'][key]}")
     # The boot may be queued behind the others: allow for the whole queue.
     return boots["futures"][key].result(timeout=timeout * boots["count"] + 120)
 
@@ -565,8 +639,8 @@ def test_network(request, boots, discovery):
     # ping during rootdelay: the guest kernel answered.
     pings = b.extra["pings"]
     assert pings, f"never pinged (no rootdelay line?)\n{b.describe()}"
-    rc, ping_out = pings[-1]
-    assert rc == 0 and re.search(r"[1-9]\d* received", ping_out), \
+    replies, ping_out = pings[-1]
+    assert replies > 0, \
         f"no ping replies from {GUEST_IP}\n{b.describe()}"
     check_ext4_root(b)
     check_exit(b)
