@@ -19,7 +19,7 @@ run in the background two at a time, started by the first test that needs one.
 Environment:
   STRATOVIRT_BIN            VMM binary (default <repo>/build/stratovirt)
   STRATOVIRT_GUEST_CACHE    guest build cache (see guest/build.sh)
-  LINUX_BOOT_TIMEOUT        seconds per boot (default 300)
+  LINUX_BOOT_TIMEOUT        seconds per boot (default 900: 4-8 minutes are normal on kvm_pvm hosts)
   LINUX_BOOT_PARALLEL       boots at a time (default 2)
   LINUX_BOOT_VMM=qemu       debugging aid: run the same checks against
                             qemu-system-x86_64 -M microvm,x-option-roms=off;
@@ -43,7 +43,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 GUEST_DIR = REPO / "guest"
-BOOT_TIMEOUT = float(os.environ.get("LINUX_BOOT_TIMEOUT", "300"))
+BOOT_TIMEOUT = float(os.environ.get("LINUX_BOOT_TIMEOUT", "900"))
 PARALLEL = int(os.environ.get("LINUX_BOOT_PARALLEL", "2"))
 VMM_KIND = os.environ.get("LINUX_BOOT_VMM", "stratovirt")
 BUILD_TIMEOUT = 3 * 3600  # a cold kernel build on 2 shared cores
