@@ -115,6 +115,7 @@ static int build_fadt(struct acpi_writer *w, uint64_t dsdt, uint64_t *gpa)
 
 static int build_madt(struct acpi_writer *w, unsigned nr_cpus, uint64_t *gpa)
 {
+	static const uint8_t isa_irqs[] = ACPI_ISA_OVERRIDE_IRQS;
 	uint8_t table[ACPI_TABLE_MAX];
 	struct acpi_madt *m = (struct acpi_madt *)table;
 	size_t len = sizeof(*m);
@@ -150,9 +151,25 @@ static int build_madt(struct acpi_writer *w, unsigned nr_cpus, uint64_t *gpa)
 	memcpy(table + len, &io, sizeof(io));
 	len += sizeof(io);
 	/*
-	 * No interrupt source overrides: KVM's default routing sends ISA IRQ n to
-	 * IOAPIC pin n (the PIT to pin 0), which is what ACPI assumes without one.
+	 * KVM routes ISA IRQ n to IOAPIC pin n, which ACPI assumes without an
+	 * override.  But with the hardware-reduced FADT Linux sets up no legacy
+	 * PIC and so maps no ISA IRQ by itself: the legacy devices' IRQs get
+	 * identity overrides, or i8042, the UART and the RTC cannot request
+	 * theirs.  No override for IRQ 0 (the PIT): Linux does not use it here.
 	 */
+	for (unsigned i = 0; i < sizeof(isa_irqs) / sizeof(isa_irqs[0]); i++) {
+		struct acpi_madt_int_override o = {
+		    .type = ACPI_MADT_INT_OVERRIDE,
+		    .length = sizeof(o),
+		    .bus = 0,
+		    .source = isa_irqs[i],
+		    .gsi = isa_irqs[i],
+		    .flags = 0,
+		};
+
+		memcpy(table + len, &o, sizeof(o));
+		len += sizeof(o);
+	}
 	memcpy(table + len, &nmi, sizeof(nmi));
 	len += sizeof(nmi);
 	fill_header(&m->h, "APIC", (uint32_t)len, 5);

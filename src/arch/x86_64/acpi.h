@@ -102,12 +102,25 @@ struct acpi_madt_ioapic {
 	uint32_t gsi_base;
 } __attribute__((packed));
 
+struct acpi_madt_int_override {
+	uint8_t type, length, bus, source;
+	uint32_t gsi;
+	uint16_t flags; /* 0: as the bus defines (ISA: edge, active high) */
+} __attribute__((packed));
+
+/* ISA IRQs of the legacy devices: i8042 keyboard and aux, COM1, RTC. */
+#define ACPI_ISA_OVERRIDE_IRQS                                                                     \
+	{                                                                                          \
+		1, 4, 8, 12                                                                        \
+	}
+
 struct acpi_madt_lapic_nmi {
 	uint8_t type, length, processor_uid;
 	uint16_t flags;
 	uint8_t lint;
 } __attribute__((packed));
 
+_Static_assert(sizeof(struct acpi_madt_int_override) == 10, "MADT override is 10 bytes");
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP v2 is 36 bytes");
 _Static_assert(sizeof(struct acpi_header) == 36, "SDT header is 36 bytes");
 _Static_assert(sizeof(struct acpi_fadt) == 276, "FADT revision 6 is 276 bytes");

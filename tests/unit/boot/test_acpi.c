@@ -110,7 +110,8 @@ static void check_madt(unsigned cpus)
 	const struct acpi_header *dsdt;
 	struct test_guest g;
 	const uint8_t *p, *end;
-	unsigned lapics = 0, ioapics = 0, nmis = 0;
+	static const uint8_t isa_irqs[] = ACPI_ISA_OVERRIDE_IRQS;
+	unsigned lapics = 0, ioapics = 0, nmis = 0, overrides = 0;
 
 	boot_acpi(&g, cpus, 1);
 	find_tables(&g, &fadt, &madt, &dsdt);
@@ -142,6 +143,18 @@ static void check_madt(unsigned cpus)
 			assert_int_equal(((const struct acpi_madt_lapic_nmi *)p)->lint, 1);
 			nmis++;
 			break;
+		case ACPI_MADT_INT_OVERRIDE: {
+			const struct acpi_madt_int_override *o = (const void *)p;
+
+			assert_true(overrides < sizeof(isa_irqs));
+			assert_int_equal(o->length, 10);
+			assert_int_equal(o->bus, 0);
+			assert_int_equal(o->source, isa_irqs[overrides]);
+			assert_int_equal(o->gsi, isa_irqs[overrides]); /* identity: KVM's routing */
+			assert_int_equal(o->flags, 0);
+			overrides++;
+			break;
+		}
 		default:
 			fail_msg("unexpected MADT entry %u", p[0]);
 		}
@@ -150,6 +163,7 @@ static void check_madt(unsigned cpus)
 	assert_int_equal(lapics, cpus);
 	assert_int_equal(ioapics, 1);
 	assert_int_equal(nmis, 1);
+	assert_int_equal(overrides, sizeof(isa_irqs));
 	test_guest_free(&g);
 }
 
