@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pty.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,10 +20,11 @@
 struct chardev {
 	enum chardev_kind kind;
 	struct evloop *loop;
-	int in_fd;     /* read side, -1 when none (file) */
-	int out_fd;    /* write side, -1 when no client */
-	int listen_fd; /* socket server */
-	char *path;    /* socket path to unlink */
+	int in_fd;		  /* read side, -1 when none (file) */
+	int out_fd;		  /* write side, -1 when no client; changes under out_lock */
+	pthread_mutex_t out_lock; /* writers run on vCPU threads, clients come and go on the loop */
+	int listen_fd;		  /* socket server */
+	char *path;		  /* socket path to unlink */
 	bool reading;
 	chardev_input_fn on_input;
 	void *opaque;
@@ -72,12 +74,14 @@ static void watch_input(struct chardev *chr)
 
 static void drop_client(struct chardev *chr)
 {
+	pthread_mutex_lock(&chr->out_lock);
 	if (chr->in_fd >= 0) {
 		evloop_del(chr->loop, chr->in_fd);
 		close(chr->in_fd);
 	}
 	chr->in_fd = chr->out_fd = -1;
 	chr->reading = false;
+	pthread_mutex_unlock(&chr->out_lock);
 }
 
 static void on_readable(void *opaque, uint32_t events)
@@ -116,7 +120,9 @@ static void on_accept(void *opaque, uint32_t events)
 		close(fd); /* one client at a time */
 		return;
 	}
+	pthread_mutex_lock(&chr->out_lock);
 	chr->in_fd = chr->out_fd = fd;
+	pthread_mutex_unlock(&chr->out_lock);
 	watch_input(chr);
 }
 
@@ -172,6 +178,7 @@ int chardev_open(struct chardev **out, const struct chardev_config *cfg, struct 
 	chr->kind = cfg->kind;
 	chr->loop = loop;
 	chr->in_fd = chr->out_fd = chr->listen_fd = -1;
+	pthread_mutex_init(&chr->out_lock, NULL);
 	chr->on_input = on_input;
 	chr->opaque = opaque;
 
@@ -249,22 +256,28 @@ void chardev_close(struct chardev *chr)
 		unlink(chr->path);
 	if (chr->kind == CHR_STDIO)
 		restore_terminal();
+	pthread_mutex_destroy(&chr->out_lock);
 	free(chr->path);
 	free(chr);
 }
 
 void chardev_write(struct chardev *chr, const uint8_t *buf, size_t len)
 {
-	while (chr && chr->out_fd >= 0 && len) {
+	if (!chr)
+		return;
+	/* Held across the write so a departing client's fd is never reused under us. */
+	pthread_mutex_lock(&chr->out_lock);
+	while (chr->out_fd >= 0 && len) {
 		ssize_t n = write(chr->out_fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return; /* a slow or absent reader never stalls the guest */
+			break; /* a slow or absent reader never stalls the guest */
 		buf += n;
 		len -= (size_t)n;
 	}
+	pthread_mutex_unlock(&chr->out_lock);
 }
 
 void chardev_accept_input(struct chardev *chr, int enable)
