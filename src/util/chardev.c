@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/sockpath.h"
 
 struct chardev {
 	enum chardev_kind kind;
@@ -24,7 +25,7 @@ struct chardev {
 	int out_fd;		  /* write side, -1 when no client; changes under out_lock */
 	pthread_mutex_t out_lock; /* writers run on vCPU threads, clients come and go on the loop */
 	int listen_fd;		  /* socket server */
-	char *path;		  /* socket path to unlink */
+	struct sockpath_owned owned; /* the socket file we bound, removed at close */
 	bool reading;
 	chardev_input_fn on_input;
 	void *opaque;
@@ -129,42 +130,37 @@ static void on_accept(void *opaque, uint32_t events)
 static int open_socket(struct chardev *chr, const struct chardev_config *cfg)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	char err[256];
 	int fd;
 
+	if (cfg->server) {
+		fd = sockpath_listen(cfg->path, 1, &chr->owned, err, sizeof(err));
+		if (fd < 0) {
+			user_err("%s", err);
+			return fd;
+		}
+		chr->listen_fd = fd;
+		return evloop_add(chr->loop, fd, EPOLLIN, on_accept, chr);
+	}
 	if (!cfg->path || strlen(cfg->path) >= sizeof(addr.sun_path)) {
-		fprintf(stderr, "stratovirt: chardev socket path '%s' is missing or too long\n",
-			cfg->path ? cfg->path : "");
+		user_err("chardev socket path '%s' is missing or too long",
+			 cfg->path ? cfg->path : "");
 		return -EINVAL;
 	}
 	strcpy(addr.sun_path, cfg->path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (!cfg->server) {
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-			int err = errno;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int e = errno;
 
-			fprintf(stderr, "stratovirt: cannot connect to chardev socket '%s': %s\n",
-				cfg->path, strerror(err));
-			close(fd);
-			return -err;
-		}
-		chr->in_fd = chr->out_fd = fd;
-		watch_input(chr);
-		return 0;
-	}
-	unlink(cfg->path);
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
-		int err = errno;
-
-		fprintf(stderr, "stratovirt: cannot listen on chardev socket '%s': %s\n", cfg->path,
-			strerror(err));
+		user_err("cannot connect to chardev socket '%s': %s", cfg->path, strerror(e));
 		close(fd);
-		return -err;
+		return -e;
 	}
-	chr->listen_fd = fd;
-	chr->path = strdup(cfg->path);
-	return evloop_add(chr->loop, fd, EPOLLIN, on_accept, chr);
+	chr->in_fd = chr->out_fd = fd;
+	watch_input(chr);
+	return 0;
 }
 
 int chardev_open(struct chardev **out, const struct chardev_config *cfg, struct evloop *loop,
@@ -252,12 +248,10 @@ void chardev_close(struct chardev *chr)
 		if (chr->listen_fd >= 0)
 			close(chr->listen_fd);
 	}
-	if (chr->path)
-		unlink(chr->path);
+	sockpath_release(&chr->owned);
 	if (chr->kind == CHR_STDIO)
 		restore_terminal();
 	pthread_mutex_destroy(&chr->out_lock);
-	free(chr->path);
 	free(chr);
 }
 
