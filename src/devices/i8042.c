@@ -11,22 +11,23 @@
 #include "machine/vm.h"
 #include "util/log.h"
 
-#define STATUS_OBF     0x01 /* output buffer full */
-#define STATUS_SYS     0x04 /* self test passed */
-#define STATUS_CMD     0x08 /* last write was a command */
-#define CMD_READ_CTR   0x20
-#define CMD_WRITE_CTR  0x60
-#define CMD_AUX_OFF    0xa7
-#define CMD_AUX_ON     0xa8
-#define CMD_AUX_TEST   0xa9
-#define CMD_SELF_TEST  0xaa
-#define CMD_KBD_TEST   0xab
-#define CMD_KBD_OFF    0xad
-#define CMD_KBD_ON     0xae
-#define CMD_READ_OUTP  0xd0
-#define CMD_WRITE_OUTP 0xd1
-#define CMD_WRITE_AUX  0xd4
-#define CMD_RESET      0xfe
+#define STATUS_OBF	0x01 /* output buffer full */
+#define STATUS_SYS	0x04 /* self test passed */
+#define STATUS_CMD	0x08 /* last write was a command */
+#define STATUS_UNLOCKED 0x10 /* keyboard not inhibited (no key lock) */
+#define CMD_READ_CTR	0x20
+#define CMD_WRITE_CTR	0x60
+#define CMD_AUX_OFF	0xa7
+#define CMD_AUX_ON	0xa8
+#define CMD_AUX_TEST	0xa9
+#define CMD_SELF_TEST	0xaa
+#define CMD_KBD_TEST	0xab
+#define CMD_KBD_OFF	0xad
+#define CMD_KBD_ON	0xae
+#define CMD_READ_OUTP	0xd0
+#define CMD_WRITE_OUTP	0xd1
+#define CMD_WRITE_AUX	0xd4
+#define CMD_RESET	0xfe
 
 struct i8042 {
 	struct vm *vm;
@@ -155,7 +156,8 @@ static int i8042_init(struct vm *vm)
 
 	memset(&kbc, 0, sizeof(kbc));
 	kbc.vm = vm;
-	kbc.status = STATUS_SYS;
+	/* Clear, the "inhibited" bit makes Linux warn "Keylock active". */
+	kbc.status = STATUS_SYS | STATUS_UNLOCKED;
 	kbc.ctr = 0x30; /* both ports disabled until the guest enables them */
 	pthread_mutex_init(&kbc.lock, NULL);
 	ret = bus_register(&vm->pio_bus, PORT_I8042_DATA, 1, i8042_data_io, &kbc, "i8042");

@@ -7,9 +7,11 @@ For each of bzImage, vmlinux (PVH) and vmlinux.bin, with 1 and 2 vCPUs:
 
 and check on the serial output that the kernel reached user space
 ("Run /init as init process"), that with 2 vCPUs both came up
-("smp: Brought up 1 node, 2 CPUs"), and that the VMM exits with status 0 once
-the guest reboots (panic=1 reboot=k: the kernel resets through the i8042
-keyboard controller, which ends the VM).
+("smp: Brought up 1 node, 2 CPUs"), that with ACPI on (the default) Linux
+found COM1, the i8042 and the CMOS RTC through the DSDT (PNP devices "00:0n",
+each with its interrupt, and no "probe of ... failed with error"), and that
+the VMM exits with status 0 once the guest reboots (panic=1 reboot=k: the
+kernel resets through the i8042 keyboard controller, which ends the VM).
 
 On the project's kvm_pvm hosts guest user space cannot make system calls, so
 /init dies and the kernel panics; that panic is what ends the run there (see
@@ -54,6 +56,27 @@ BOOTS = [(fmt, n) for fmt in KERNEL_FORMATS for n in VCPU_COUNTS]
 
 INIT_MARKER = "Run /init as init process"
 SMP2_MARKER = "Brought up 1 node, 2 CPUs"
+# The legacy devices as the DSDT describes them (docs/boot.md, "ACPI"): with
+# the hardware-reduced FADT Linux finds them only through PNP. IRQ numbers are
+# Linux's (dynamic above the IOAPIC's 24 GSIs when there is no legacy PIC).
+ACPI_LEGACY_MARKERS = {
+    "COM1 via PNP with an IRQ": r"\b00:0\d: ttyS0 at I/O 0x3f8 \(irq = [1-9]\d*,",
+    "i8042 via PNP": r"i8042: PNP: PS/2 Controller \[PNP0303:\w+,PNP0f13:\w+\] "
+                     r"at 0x60,0x64 irq [1-9]\d*,[1-9]\d*",
+    "i8042 keyboard port": r"serio: i8042 KBD port at 0x60,0x64 irq [1-9]\d*",
+    "rtc_cmos via PNP": r"rtc_cmos 00:0\d: registered as rtc0",
+}
+PROBE_FAILED = r"probe of \S+ failed with error -\d+"
+
+
+def check_acpi_legacy_devices(output):
+    """What is missing or wrong in a kernel log for the DSDT's legacy devices."""
+    problems = [name for name, rx in ACPI_LEGACY_MARKERS.items()
+                if not re.search(rx, output)]
+    problems += re.findall(PROBE_FAILED, output)
+    if "i8042: Warning: Keylock active" in output:
+        problems.append("i8042 reports the keyboard inhibited")
+    return problems
 
 
 def vmm_binary():
@@ -196,5 +219,8 @@ def test_linux_boots_to_init(boots, fmt, smp):
     assert INIT_MARKER in r.output, f"kernel never reached init\n{r.describe()}"
     if smp == 2:
         assert SMP2_MARKER in r.output, f"second vCPU did not come up\n{r.describe()}"
+    if VMM_KIND != "qemu":
+        problems = check_acpi_legacy_devices(r.output)
+        assert not problems, f"legacy devices through ACPI: {problems}\n{r.describe()}"
     assert r.returncode == 0, \
         f"VMM exit status {r.returncode} after the guest rebooted\n{r.describe()}"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MulanPSL-2.0
 /*
  * ACPI tables for the microVM: RSDP -> XSDT -> FADT (hardware-reduced) and
- * MADT; FADT -> DSDT with one LNRO0005 device per virtio-mmio transport, so
- * kernels without virtio_mmio.device= on the command line find them.
+ * MADT; FADT -> DSDT with the legacy port devices (COM1, i8042, CMOS RTC) and
+ * one LNRO0005 device per virtio-mmio transport, so kernels without
+ * virtio_mmio.device= on the command line find them.
  */
 #include <errno.h>
 #include <string.h>
@@ -58,6 +59,49 @@ static int put_table(struct acpi_writer *w, void *table, uint64_t *gpa)
 	return 0;
 }
 
+/* A legacy ISA device: up to two fixed port ranges and one ISA IRQ. */
+struct isa_dev_desc {
+	const char *name;
+	const char *hid;
+	uint16_t port[2];
+	uint8_t port_len[2]; /* 0: no range */
+	uint8_t irq;	     /* 0: none */
+};
+
+/*
+ * With the hardware-reduced FADT Linux finds no legacy device by itself: it
+ * probes these through PNP (8250_pnp, i8042 PNP, rtc_cmos PNP), which takes
+ * the ports and ISA IRQs from _CRS.  The IRQs match ACPI_ISA_OVERRIDE_IRQS.
+ */
+static const struct isa_dev_desc isa_devs[] = {
+    {"COM1", "PNP0501", {PORT_COM1, 0}, {8, 0}, IRQ_COM1},
+    {"PS2K", "PNP0303", {PORT_I8042_DATA, PORT_I8042_CMD}, {1, 1}, IRQ_I8042_KBD},
+    {"PS2M", "PNP0F13", {0, 0}, {0, 0}, IRQ_I8042_AUX},
+    {"RTC", "PNP0B00", {PORT_CMOS, 0}, {2, 0}, IRQ_RTC},
+};
+
+static void dsdt_isa_device(struct aml_buf *b, const struct isa_dev_desc *d)
+{
+	uint8_t crs[32];
+	size_t n = 0, dev;
+
+	for (int i = 0; i < 2; i++)
+		if (d->port_len[i])
+			n += aml_res_io(crs + n, d->port[i], d->port_len[i]);
+	if (d->irq)
+		n += aml_res_irq_noflags(crs + n, d->irq);
+	n += aml_res_end_tag(crs + n);
+
+	dev = aml_device_begin(b, d->name);
+	aml_name_decl(b, "_HID");
+	aml_eisa_id(b, d->hid);
+	aml_name_decl(b, "_STA");
+	aml_integer(b, 0x0f); /* present, enabled, shown, functioning */
+	aml_name_decl(b, "_CRS");
+	aml_buffer(b, crs, n);
+	aml_pkg_end(b, dev);
+}
+
 static int build_dsdt(struct acpi_writer *w, const struct boot_request *req, uint64_t *gpa)
 {
 	uint8_t table[ACPI_TABLE_MAX];
@@ -67,6 +111,8 @@ static int build_dsdt(struct acpi_writer *w, const struct boot_request *req, uin
 	aml_init(&b, table, sizeof(table));
 	aml_bytes(&b, &(struct acpi_header){0}, sizeof(struct acpi_header));
 	scope = aml_scope_begin(&b, "\\_SB");
+	for (size_t i = 0; i < sizeof(isa_devs) / sizeof(isa_devs[0]); i++)
+		dsdt_isa_device(&b, &isa_devs[i]);
 	for (int i = 0; i < req->nr_devs; i++) {
 		const struct mmio_dev_desc *d = &req->devs[i];
 		uint8_t crs[32];

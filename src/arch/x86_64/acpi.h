@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "arch/x86_64/layout.h"
+
 struct acpi_rsdp {
 	char signature[8]; /* "RSD PTR " */
 	uint8_t checksum;  /* first 20 bytes */
@@ -111,7 +113,7 @@ struct acpi_madt_int_override {
 /* ISA IRQs of the legacy devices: i8042 keyboard and aux, COM1, RTC. */
 #define ACPI_ISA_OVERRIDE_IRQS                                                                     \
 	{                                                                                          \
-		1, 4, 8, 12                                                                        \
+		IRQ_I8042_KBD, IRQ_COM1, IRQ_RTC, IRQ_I8042_AUX                                    \
 	}
 
 struct acpi_madt_lapic_nmi {

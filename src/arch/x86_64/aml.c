@@ -143,6 +143,48 @@ void aml_string(struct aml_buf *b, const char *s)
 	aml_bytes(b, s, strlen(s) + 1);
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void aml_eisa_id(struct aml_buf *b, const char *id)
+{
+	uint32_t v = 0;
+
+	if (strlen(id) != 7) {
+		b->error = -EINVAL;
+		return;
+	}
+	/* Three 5-bit letters ('A' is 1) then four nibbles, most significant first. */
+	for (int i = 0; i < 3; i++) {
+		if (id[i] < 'A' || id[i] > 'Z') {
+			b->error = -EINVAL;
+			return;
+		}
+		v = (v << 5) | (uint32_t)(id[i] - 'A' + 1);
+	}
+	for (int i = 3; i < 7; i++) {
+		int d = hex_digit(id[i]);
+
+		if (d < 0) {
+			b->error = -EINVAL;
+			return;
+		}
+		v = (v << 4) | (uint32_t)d;
+	}
+	/* The id is stored big-endian in the DWord's four bytes. */
+	aml_byte(b, AML_DWORD_PREFIX);
+	aml_byte(b, (uint8_t)(v >> 24));
+	aml_byte(b, (uint8_t)(v >> 16));
+	aml_byte(b, (uint8_t)(v >> 8));
+	aml_byte(b, (uint8_t)v);
+}
+
 size_t aml_pkg_length_size(size_t body)
 {
 	/* The length counts its own bytes: 6 bits in one byte, else 4 + 8 per byte. */
@@ -253,6 +295,24 @@ size_t aml_res_ext_interrupt(uint8_t *out, bool edge, bool active_low, bool shar
 	out[4] = 1; /* interrupt table length */
 	put_le(out + 5, gsi, 4);
 	return 9;
+}
+
+size_t aml_res_io(uint8_t *out, uint16_t base, uint8_t len)
+{
+	out[0] = 0x47; /* small item, I/O port, length 7 */
+	out[1] = 1;    /* decodes 16 address bits */
+	put_le(out + 2, base, 2);
+	put_le(out + 4, base, 2);
+	out[6] = 1; /* alignment */
+	out[7] = len;
+	return 8;
+}
+
+size_t aml_res_irq_noflags(uint8_t *out, unsigned irq)
+{
+	out[0] = 0x22; /* small item, IRQ, length 2: no flags byte */
+	put_le(out + 1, irq < 16 ? 1u << irq : 0, 2);
+	return 3;
 }
 
 size_t aml_res_end_tag(uint8_t *out)

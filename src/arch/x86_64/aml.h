@@ -29,6 +29,11 @@ void aml_name_string(struct aml_buf *b, const char *path);
 /* ZeroOp, OneOp, OnesOp or the smallest of Byte/Word/DWord/QWord constants. */
 void aml_integer(struct aml_buf *b, uint64_t v);
 void aml_string(struct aml_buf *b, const char *s);
+/*
+ * EISAID("PNP0501"): the compressed EISA id (3 letters A-Z, 4 hex digits) as
+ * a DWord constant; anything else sets -EINVAL.
+ */
+void aml_eisa_id(struct aml_buf *b, const char *id);
 
 /*
  * A package-length-prefixed object is opened, filled, then closed:
@@ -46,6 +51,10 @@ void aml_buffer(struct aml_buf *b, const void *data, size_t len);
 /* Resource descriptors for a _CRS buffer (ACPI 6.4 chapter 6.4). */
 size_t aml_res_memory32_fixed(uint8_t *out, bool writable, uint32_t base, uint32_t size);
 size_t aml_res_ext_interrupt(uint8_t *out, bool edge, bool active_low, bool shared, uint32_t gsi);
+/* IO (Decode16, base, base, 1, len): a fixed 16-bit decoded port range. */
+size_t aml_res_io(uint8_t *out, uint16_t base, uint8_t len);
+/* IRQNoFlags () { irq }: an ISA IRQ (0-15), edge, active high, exclusive. */
+size_t aml_res_irq_noflags(uint8_t *out, unsigned irq);
 size_t aml_res_end_tag(uint8_t *out);
 
 /* Length of the PkgLength encoding of a package whose body is n bytes. */

@@ -42,7 +42,10 @@
 #define IRQ_COM1	4
 #define PORT_I8042_DATA 0x60
 #define PORT_I8042_CMD	0x64
+#define IRQ_I8042_KBD	1
+#define IRQ_I8042_AUX	12
 #define PORT_CMOS	0x70
+#define IRQ_RTC		8
 #define PORT_BOOT_TIMER 0x80 /* guest writes here: boot-progress marker (POST port) */
 #define PORT_DEBUG_EXIT 0xf4 /* test guest exit port, like QEMU's isa-debug-exit */
 

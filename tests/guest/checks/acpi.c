@@ -2,12 +2,14 @@
 /*
  * ACPI tables: RSDP (from the boot structure or the BIOS area scan), XSDT
  * (or RSDT), FADT, DSDT and MADT, each with its signature and checksum; the
- * MADT lists cpus= enabled processors.
+ * MADT lists cpus= enabled processors.  With strict=1 the DSDT must also name
+ * the legacy devices (COM1, i8042 keyboard and mouse, RTC) by their EISA ids.
  */
 #include "boot.h"
 #include "check.h"
 #include "defs.h"
 #include "lib/cmdline.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 
 struct acpi_rsdp {
@@ -115,6 +117,61 @@ static enum check_result check_madt(struct check_ctx *ctx, const struct acpi_hea
 	return CHECK_PASS;
 }
 
+/* The legacy devices our VMM describes; QEMU's microvm has no i8042. */
+static const char *const legacy_hids[] = {"PNP0501", "PNP0303", "PNP0F13", "PNP0B00"};
+
+/* Decodes a compressed EISA id (the DWord's bytes as stored) to "PNP0501". */
+static void eisa_id_str(const uint8_t *b, char out[8])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+
+	out[0] = (char)('@' + ((v >> 26) & 0x1f));
+	out[1] = (char)('@' + ((v >> 21) & 0x1f));
+	out[2] = (char)('@' + ((v >> 16) & 0x1f));
+	for (int i = 0; i < 4; i++)
+		out[3 + i] = hex[(v >> (12 - 4 * i)) & 0xf];
+	out[7] = '\0';
+}
+
+/*
+ * Looks for Name (_HID, EisaId ("...")) in the AML: the name "_HID" followed
+ * by a DWord constant.  A byte scan, not an AML parser: good enough to tell
+ * whether a device is declared.
+ */
+static bool dsdt_has_hid(const struct acpi_header *dsdt, const char *hid)
+{
+	const uint8_t *p = (const uint8_t *)(dsdt + 1);
+	const uint8_t *end = (const uint8_t *)dsdt + dsdt->length;
+	char id[8];
+
+	for (; p + 9 <= end; p++) {
+		if (memcmp(p, "_HID\x0c", 5))
+			continue;
+		eisa_id_str(p + 5, id);
+		if (!strcmp(id, hid))
+			return true;
+	}
+	return false;
+}
+
+static enum check_result check_dsdt(struct check_ctx *ctx, const struct acpi_header *dsdt)
+{
+	unsigned int i;
+
+	printf("INFO acpi: DSDT %u bytes, legacy devices:", dsdt->length);
+	for (i = 0; i < sizeof(legacy_hids) / sizeof(legacy_hids[0]); i++)
+		if (dsdt_has_hid(dsdt, legacy_hids[i]))
+			printf(" %s", legacy_hids[i]);
+	printf("\n");
+	if (!strict_mode())
+		return CHECK_PASS;
+	for (i = 0; i < sizeof(legacy_hids) / sizeof(legacy_hids[0]); i++)
+		if (!dsdt_has_hid(dsdt, legacy_hids[i]))
+			return check_fail(ctx, "DSDT declares no %s device", legacy_hids[i]);
+	return CHECK_PASS;
+}
+
 static enum check_result check_acpi(struct check_ctx *ctx)
 {
 	const struct acpi_header *sdt, *fadt = NULL, *madt = NULL, *dsdt;
@@ -173,7 +230,8 @@ static enum check_result check_acpi(struct check_ctx *ctx)
 	dsdt = table_at(ctx, dsdt_addr, "DSDT", &failed);
 	if (failed)
 		return CHECK_FAIL;
-	(void)dsdt;
+	if (check_dsdt(ctx, dsdt) != CHECK_PASS)
+		return CHECK_FAIL;
 	return check_madt(ctx, madt);
 }
 

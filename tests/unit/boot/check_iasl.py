@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MulanPSL-2.0
 """Disassembles every table dump_acpi writes with iasl -d and recompiles the
-DSDT; any iasl error (or a missing table) fails the test."""
+DSDT; any iasl error (or a missing table) fails the test, and so does a DSDT
+without the virtio-mmio devices or the legacy devices (COM1, i8042, RTC) with
+their ports and IRQs."""
 import os
 import re
 import shutil
@@ -10,6 +12,26 @@ import sys
 import tempfile
 
 REQUIRED = ("DSDT", "FACP", "APIC", "XSDT")
+# The legacy devices in the DSDT: _HID, then what _CRS must hold (docs/boot.md).
+LEGACY = {
+    "PNP0501": [r"IO \(Decode16,\s*0x03F8,\s*0x03F8,\s*0x01,\s*0x08,", r"IRQNoFlags \(\)\s*\{4\}"],
+    "PNP0303": [r"IO \(Decode16,\s*0x0060,\s*0x0060,\s*0x01,\s*0x01,",
+                r"IO \(Decode16,\s*0x0064,\s*0x0064,\s*0x01,\s*0x01,", r"IRQNoFlags \(\)\s*\{1\}"],
+    "PNP0F13": [r"IRQNoFlags \(\)\s*\{12\}"],
+    "PNP0B00": [r"IO \(Decode16,\s*0x0070,\s*0x0070,\s*0x01,\s*0x02,", r"IRQNoFlags \(\)\s*\{8\}"],
+}
+
+
+def check_legacy(dsl):
+    dsl = re.sub(r"//[^\n]*", "", dsl)
+    for hid, resources in LEGACY.items():
+        # The device's text: from its _HID to the next Device or the end.
+        m = re.search(r'EisaId \("%s"\).*?(?=Device \(|\Z)' % hid, dsl, re.S)
+        if not m or dsl.count(f'EisaId ("{hid}")') != 1:
+            raise SystemExit(f"FAIL: DSDT.dsl has no single {hid} device")
+        for rx in resources:
+            if not re.search(rx, m.group(0)):
+                raise SystemExit(f"FAIL: {hid}'s _CRS lacks {rx}")
 
 
 def run(cmd, cwd):
@@ -36,6 +58,7 @@ def check(dump_acpi, iasl, cpus, devs):
         dsl = open(os.path.join(d, "DSDT.dsl")).read()
         if dsl.count('"LNRO0005"') != devs:
             raise SystemExit(f"FAIL: DSDT.dsl has {dsl.count('LNRO0005')} devices, want {devs}")
+        check_legacy(dsl)
         # The disassembly must compile back to AML without errors.
         run([iasl, "-p", os.path.join(d, "DSDT-recompiled"), os.path.join(d, "DSDT.dsl")], d)
         print(f"ok: {cpus} vCPUs, {devs} devices: {', '.join(REQUIRED)} disassemble cleanly")

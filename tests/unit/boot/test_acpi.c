@@ -194,6 +194,69 @@ static size_t pkg_len(const uint8_t *p, size_t *len)
 	return n;
 }
 
+/*
+ * The legacy devices' AML, bytes taken from iasl 20200925's output for the ASL
+ * shown in docs/boot.md (Device, _HID EisaId, _STA, _CRS).
+ */
+static const uint8_t com1_aml[] = {
+    0x5b, 0x82, 0x2c, 'C',  'O',  'M',	'1',  0x08, '_',  'H',	'I',  'D',  0x0c, 0x41, 0xd0, 0x05,
+    0x01, 0x08, '_',  'S',  'T',  'A',	0x0a, 0x0f, 0x08, '_',	'C',  'R',  'S',  0x11, 0x10, 0x0a,
+    0x0d, 0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, 0x22, 0x10, 0x00, 0x79, 0x00};
+static const uint8_t ps2k_aml[] = {0x5b, 0x82, 0x34, 'P',  'S',	 '2',  'K',  0x08, '_',	 'H',  'I',
+				   'D',	 0x0c, 0x41, 0xd0, 0x03, 0x03, 0x08, '_',  'S',	 'T',  'A',
+				   0x0a, 0x0f, 0x08, '_',  'C',	 'R',  'S',  0x11, 0x18, 0x0a, 0x15,
+				   0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01, 0x47, 0x01, 0x64,
+				   0x00, 0x64, 0x00, 0x01, 0x01, 0x22, 0x02, 0x00, 0x79, 0x00};
+static const uint8_t ps2m_aml[] = {0x5b, 0x82, 0x24, 'P',  'S',	 '2',  'M',  0x08, '_', 'H',
+				   'I',	 'D',  0x0c, 0x41, 0xd0, 0x0f, 0x13, 0x08, '_', 'S',
+				   'T',	 'A',  0x0a, 0x0f, 0x08, '_',  'C',  'R',  'S', 0x11,
+				   0x08, 0x0a, 0x05, 0x22, 0x00, 0x10, 0x79, 0x00};
+static const uint8_t rtc_aml[] = {
+    0x5b, 0x82, 0x2c, 'R',  'T',  'C',	'_',  0x08, '_',  'H',	'I',  'D',  0x0c, 0x41, 0xd0, 0x0b,
+    0x00, 0x08, '_',  'S',  'T',  'A',	0x0a, 0x0f, 0x08, '_',	'C',  'R',  'S',  0x11, 0x10, 0x0a,
+    0x0d, 0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02, 0x22, 0x00, 0x01, 0x79, 0x00};
+
+/* COM1, the i8042 (keyboard and mouse) and the RTC come first in \_SB. */
+static const uint8_t *check_isa_devices(const uint8_t *p, const uint8_t *end)
+{
+	static const struct {
+		const uint8_t *aml;
+		size_t len;
+	} want[] = {
+	    {com1_aml, sizeof(com1_aml)},
+	    {ps2k_aml, sizeof(ps2k_aml)},
+	    {ps2m_aml, sizeof(ps2m_aml)},
+	    {rtc_aml, sizeof(rtc_aml)},
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_true((size_t)(end - p) >= want[i].len);
+		assert_memory_equal(p, want[i].aml, want[i].len);
+		p += want[i].len;
+	}
+	return p;
+}
+
+static void test_dsdt_isa_devices_only(void **state)
+{
+	const struct acpi_fadt *fadt;
+	const struct acpi_madt *madt;
+	const struct acpi_header *dsdt;
+	struct test_guest g;
+	const uint8_t *p, *end;
+
+	(void)state;
+	boot_acpi(&g, 1, 0);
+	find_tables(&g, &fadt, &madt, &dsdt);
+	p = (const uint8_t *)(dsdt + 1);
+	end = (const uint8_t *)dsdt + dsdt->length;
+	/* ScopeOp, 2-byte PkgLength, \_SB_ */
+	assert_int_equal(p[0], 0x10);
+	p += 1 + 2 + 5;
+	assert_ptr_equal(check_isa_devices(p, end), end);
+	test_guest_free(&g);
+}
+
 static void test_dsdt_devices(void **state)
 {
 	const struct acpi_fadt *fadt;
@@ -217,6 +280,7 @@ static void test_dsdt_devices(void **state)
 	p += n;
 	assert_memory_equal(p, "\\_SB_", 5);
 	p += 5;
+	p = check_isa_devices(p, end);
 	while (p < end) {
 		const uint8_t *dev_end;
 		char name[16];
@@ -372,6 +436,33 @@ static void test_aml_names_and_integers(void **state)
 	assert_int_equal(b.error, -ENOSPC);
 }
 
+static void test_aml_eisa_id_and_resources(void **state)
+{
+	uint8_t data[16];
+	struct aml_buf b;
+
+	(void)state;
+	aml_init(&b, data, sizeof(data));
+	aml_eisa_id(&b, "PNP0501");
+	aml_eisa_id(&b, "ABC12EF");
+	assert_int_equal(b.error, 0);
+	/* A=1 B=2 C=3: 00001 00010 00011 -> 0x0443, then 0x12ef. */
+	assert_memory_equal(data, "\x0c\x41\xd0\x05\x01\x0c\x04\x43\x12\xef", 10);
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const bad[] = {"PNP050", "PNP05011", "pnp0501", "PNP05G1",
+						  "P1P0501"};
+
+		aml_init(&b, data, sizeof(data));
+		aml_eisa_id(&b, bad[i]);
+		assert_int_equal(b.error, -EINVAL);
+	}
+
+	assert_int_equal(aml_res_io(data, 0x3f8, 8), 8);
+	assert_memory_equal(data, "\x47\x01\xf8\x03\xf8\x03\x01\x08", 8);
+	assert_int_equal(aml_res_irq_noflags(data, 12), 3);
+	assert_memory_equal(data, "\x22\x00\x10", 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +470,8 @@ int main(void)
 	    cmocka_unit_test(test_madt_1),
 	    cmocka_unit_test(test_madt_254),
 	    cmocka_unit_test(test_dsdt_devices),
+	    cmocka_unit_test(test_dsdt_isa_devices_only),
+	    cmocka_unit_test(test_aml_eisa_id_and_resources),
 	    cmocka_unit_test(test_acpi_bad_device),
 	    cmocka_unit_test(test_aml_pkg_length),
 	    cmocka_unit_test(test_aml_names_and_integers),
