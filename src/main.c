@@ -6,6 +6,7 @@
 #include "arch/x86_64/boot.h"
 #include "config/config.h"
 #include "machine/machine.h"
+#include "qmp/qmp.h"
 #include "util/daemon.h"
 #include "util/log.h"
 
@@ -33,6 +34,9 @@ static int build_and_run(const struct vm_config *cfg)
 			goto out;
 		pidfile = true;
 	}
+	/* the socket file appears only once every other start-up check passed */
+	if (qmp_server_start(&vm, cfg->qmp_path) < 0)
+		goto out;
 	if (!cfg->start_paused)
 		vm_resume(&vm);
 	if (vm_start_vcpus(&vm) < 0)
@@ -40,6 +44,7 @@ static int build_and_run(const struct vm_config *cfg)
 	daemon_ready();
 	status = vm_run(&vm);
 out:
+	qmp_server_stop();
 	vm_destroy(&vm);
 	if (pidfile)
 		pidfile_remove(cfg->pidfile);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "machine/machine.h"
+#include "machine/qmp_vm.h"
 #include "util/log.h"
 
 static void on_shutdown(void *opaque, uint32_t events)
@@ -19,6 +20,7 @@ static void on_shutdown(void *opaque, uint32_t events)
 	(void)events;
 	if (read(vm->shutdown_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		pr_warn("shutdown eventfd: %s", strerror(errno));
+	qmp_vm_shutdown_event(vm);
 	evloop_stop(vm->loop);
 }
 

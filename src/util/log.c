@@ -68,12 +68,36 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	pthread_mutex_unlock(&log_lock);
 }
 
+static __thread char *capture_buf;
+static __thread size_t capture_len;
+
+void user_err_capture(char *buf, size_t len)
+{
+	capture_buf = len ? buf : NULL;
+	capture_len = len;
+	if (capture_buf)
+		capture_buf[0] = '\0';
+}
+
 void user_err(const char *fmt, ...)
 {
 	size_t flen = strlen(fmt);
 	bool nl = !flen || fmt[flen - 1] != '\n';
 	va_list ap;
 
+	if (capture_buf) { /* the first message, for a QMP error's desc */
+		if (!capture_buf[0]) {
+			size_t n;
+
+			va_start(ap, fmt);
+			vsnprintf(capture_buf, capture_len, fmt, ap);
+			va_end(ap);
+			n = strlen(capture_buf);
+			if (n && capture_buf[n - 1] == '\n')
+				capture_buf[n - 1] = '\0';
+		}
+		return;
+	}
 	pthread_mutex_lock(&log_lock);
 	fputs("stratovirt: ", stderr);
 	va_start(ap, fmt);

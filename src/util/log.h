@@ -3,6 +3,7 @@
 #define SV_UTIL_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -21,6 +22,12 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * "stratovirt: <msg>" on stderr, and in the -D log file when there is one.
  */
 void user_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * While buf is set (this thread only), user_err() writes its first message
+ * there instead of stderr (a QMP command reports it to its client); NULL
+ * stops capturing.
+ */
+void user_err_capture(char *buf, size_t len);
 
 #define pr_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -567,7 +567,8 @@ static int net_backend_open(struct net_dev *n, const struct net_config *nc)
 	if (ret < 0) {
 		user_err("netdev '%s': tap '%s' refuses the virtio-net header setup: %s\n", id,
 			 ifname, strerror(-ret));
-		close(fd);
+		if (!nc->nr_fds) /* a caller's fd stays the caller's when the attach fails */
+			close(fd);
 		return ret;
 	}
 	n->fd = fd;

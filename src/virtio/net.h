@@ -17,7 +17,9 @@ struct net_config;
  * Opens the tap of net (ifname, or the first of its fds) and puts it into
  * slot: the link goes up (and the MAC changes when net has one) with a
  * config-change interrupt.  -ENODEV: no such slot; -EBUSY: slot in use;
- * other -errno: the tap could not be used (message printed).
+ * other -errno: the tap could not be used (message printed).  On success
+ * the slot owns net->fds[0] (and closes the others); on failure they stay
+ * open, the caller's.
  */
 int net_slot_attach(struct vm *vm, int slot, const struct net_config *net);
 /* Empties slot: closes the tap, link down, config-change interrupt.  -ENODEV, -ENOENT. */
