@@ -14,8 +14,8 @@ cc=(clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-re
 "${cc[@]}" tests/fuzz/fuzz_boot.c src/arch/x86_64/{boot,bzimage,elf,mptable,acpi,aml}.c \
 	src/machine/memory.c -o "$out/fuzz_boot"
 "${cc[@]}" tests/fuzz/fuzz_virtq.c src/virtio/queue.c src/machine/memory.c -o "$out/fuzz_virtq"
-"${cc[@]}" tests/fuzz/fuzz_config.c src/config/*.c -ljansson -o "$out/fuzz_cmdline"
-"${cc[@]}" -DFUZZ_CONFIG_JSON tests/fuzz/fuzz_config.c src/config/*.c -ljansson \
+"${cc[@]}" tests/fuzz/fuzz_config.c src/config/*.c src/util/hostpath.c -ljansson -o "$out/fuzz_cmdline"
+"${cc[@]}" -DFUZZ_CONFIG_JSON tests/fuzz/fuzz_config.c src/config/*.c src/util/hostpath.c -ljansson \
 	-o "$out/fuzz_json"
 
 for t in fuzz_boot fuzz_virtq fuzz_cmdline fuzz_json; do

@@ -2,52 +2,67 @@
 /* parse -> build -> run -> exit status */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arch/x86_64/boot.h"
 #include "config/config.h"
+#include "config/paths.h"
 #include "machine/machine.h"
+#include "machine/preflight.h"
 #include "qmp/qmp.h"
 #include "util/daemon.h"
 #include "util/log.h"
+
+/*
+ * SIGTERM/SIGINT/SIGHUP are blocked from the start and taken by a signalfd
+ * once the VM runs; until then each step checks for one, so that start-up
+ * stops promptly and removes what it created (exit status 0, as when the
+ * running VM is stopped by a signal).
+ */
+static bool interrupted(int *status)
+{
+	if (!stop_signal_pending())
+		return false;
+	pr_info("start-up interrupted by a signal, exiting");
+	*status = 0;
+	return true;
+}
 
 static int build_and_run(const struct vm_config *cfg)
 {
 	struct boot_entry entry;
 	struct vm vm;
 	int status = 1;
-	bool pidfile = false;
+	bool ran = false;
 
-	if (vm_create(&vm, cfg) < 0)
+	if (vm_create(&vm, cfg) < 0 || interrupted(&status))
 		goto out;
 	pr_debug("start-up: VM and memory ready at %.3f ms", vm_elapsed_ms());
-	if (vm_create_devices(&vm) < 0)
+	if (vm_create_devices(&vm) < 0 || interrupted(&status))
 		goto out;
 	pr_debug("start-up: devices ready at %.3f ms", vm_elapsed_ms());
-	if (vm_load_kernel(&vm, &entry) < 0)
+	if (vm_load_kernel(&vm, &entry) < 0 || interrupted(&status))
 		goto out;
 	pr_debug("start-up: kernel loaded at %.3f ms", vm_elapsed_ms());
-	if (vm_create_vcpus(&vm, &entry) < 0)
+	if (vm_create_vcpus(&vm, &entry) < 0 || interrupted(&status))
 		goto out;
 	pr_debug("start-up: vCPUs ready at %.3f ms", vm_elapsed_ms());
-	if (cfg->pidfile) {
-		if (pidfile_write(cfg->pidfile) < 0)
-			goto out;
-		pidfile = true;
-	}
 	/* the socket file appears only once every other start-up check passed */
-	if (qmp_server_start(&vm, cfg->qmp_path) < 0)
+	if (qmp_server_start(&vm, cfg->qmp_path) < 0 || interrupted(&status))
 		goto out;
 	if (!cfg->start_paused)
 		vm_resume(&vm);
+	/* from here a signal is read by vm_run()'s signalfd */
 	if (vm_start_vcpus(&vm) < 0)
 		goto out;
 	daemon_ready();
 	status = vm_run(&vm);
+	ran = true;
 out:
+	if (!ran)
+		interrupted(&status); /* a failure caused by the signal (-EINTR) is no error */
 	qmp_server_stop();
 	vm_destroy(&vm);
-	if (pidfile)
-		pidfile_remove(cfg->pidfile);
 	return status;
 }
 
@@ -56,9 +71,12 @@ int main(int argc, char **argv)
 	struct vm_config cfg;
 	enum config_action action = CONFIG_RUN;
 	char err[512] = "";
+	char cwd[4096];
 	int status;
 
 	vm_mark_process_start();
+	/* Before any thread exists; see interrupted(). */
+	stop_signals_block();
 	config_init(&cfg);
 	if (config_parse_cmdline(&cfg, argc, argv, &action, err, sizeof(err)) < 0 ||
 	    (action == CONFIG_RUN && config_validate(&cfg, err, sizeof(err)) < 0)) {
@@ -76,17 +94,45 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
-	if (log_init(cfg.log_file, cfg.log_enabled) < 0) {
-		fprintf(stderr, "stratovirt: cannot open log file '%s'\n", cfg.log_file);
+	/* -daemonize changes to /: resolve paths against where the user started us */
+	if (cfg.daemonize) {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			fprintf(stderr,
+				"stratovirt: cannot read the working directory for -daemonize\n");
+			config_free(&cfg);
+			return 1;
+		}
+		if (config_make_paths_absolute(&cfg, cwd, err, sizeof(err)) < 0) {
+			fprintf(stderr, "stratovirt: %s\n", err);
+			config_free(&cfg);
+			return 1;
+		}
+	}
+	/* Nothing is created or removed on the host before every check has passed. */
+	if (vm_preflight(&cfg) < 0) {
 		config_free(&cfg);
 		return 1;
+	}
+	status = 1;
+	if (interrupted(&status) || log_init(cfg.log_file, cfg.log_enabled) < 0) {
+		config_free(&cfg);
+		return status;
 	}
 	if (cfg.daemonize && daemon_start() < 0) {
 		fprintf(stderr, "stratovirt: cannot daemonize\n");
 		config_free(&cfg);
 		return 1;
 	}
-	status = build_and_run(&cfg);
+	/* In the process that stays: the pidfile's lock is not inherited by fork(). */
+	if (cfg.pidfile && pidfile_write(cfg.pidfile, err, sizeof(err)) < 0) {
+		user_err("%s", err);
+		config_free(&cfg);
+		return 1;
+	}
+	status = 1;
+	if (!interrupted(&status))
+		status = build_and_run(&cfg);
+	pidfile_remove();
 	config_free(&cfg);
 	return status;
 }

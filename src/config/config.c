@@ -4,6 +4,7 @@
  * every option at once (whatever mix of command line and JSON produced it).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,6 +247,42 @@ static int validate_devices(struct vm_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Two devices never share one socket path: the second could never bind it. */
+static int validate_socket_paths(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct {
+		const char *path;
+		char who[96];
+	} s[CFG_MAX_CONSOLES + 2];
+	int n = 0, i, j;
+
+	if (cfg->serial.kind == CHR_SOCKET && cfg->serial.path) {
+		s[n].path = cfg->serial.path;
+		snprintf(s[n++].who, sizeof(s[0].who), "-serial");
+	}
+	for (i = 0; i < cfg->nr_consoles; i++) {
+		int k =
+		    cfg->consoles[i].chardev ? cfg_find_chardev(cfg, cfg->consoles[i].chardev) : -1;
+
+		if (k < 0 || cfg->chardevs[k].kind != CHR_SOCKET || !cfg->chardevs[k].path)
+			continue;
+		s[n].path = cfg->chardevs[k].path;
+		snprintf(s[n++].who, sizeof(s[0].who), "virtconsole '%.64s'",
+			 cfg->consoles[i].id ? cfg->consoles[i].id : cfg->consoles[i].chardev);
+	}
+	if (cfg->qmp_path) {
+		s[n].path = cfg->qmp_path;
+		snprintf(s[n++].who, sizeof(s[0].who), "the QMP socket");
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (!strcmp(s[i].path, s[j].path))
+				return cfg_err(err, errlen,
+					       "socket path '%s' is used by both %s and %s",
+					       s[i].path, s[j].who, s[i].who);
+	return 0;
+}
+
 int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 {
 	int ret;
@@ -262,6 +299,9 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 		return cfg_err(err, errlen, "-serial stdio cannot be used with -daemonize");
 	if ((cfg->serial.kind == CHR_FILE || cfg->serial.kind == CHR_SOCKET) && !cfg->serial.path)
 		return cfg_err(err, errlen, "-serial needs a path");
+	ret = validate_socket_paths(cfg, err, errlen);
+	if (ret)
+		return ret;
 	if (cfg->qmp_path && !*cfg->qmp_path)
 		return cfg_err(err, errlen, "empty QMP socket path");
 	return validate_devices(cfg, err, errlen);

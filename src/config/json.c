@@ -5,13 +5,16 @@
  * instead of a setting silently left at its default.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "config/config_internal.h"
+#include "util/hostpath.h"
 
 struct jctx {
 	struct vm_config *cfg;
@@ -446,9 +449,16 @@ int config_parse_json_file(struct vm_config *cfg, const char *path, char *err, s
 	json_error_t jerr;
 	json_t *root;
 	char sub[256];
-	int ret;
+	int fd, ret;
 
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	/* a FIFO or device would block or never end: only a regular file */
+	fd = hostpath_open("-config", path, O_RDONLY, 0, HOSTPATH_REG, NULL, sub, sizeof(sub));
+	if (fd == -EINVAL)
+		return cfg_err(err, errlen, "-config '%s' is not a regular file", path);
+	if (fd < 0)
+		return cfg_err(err, errlen, "cannot open -config '%s': %s", path, strerror(-fd));
+	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
 	if (!root)
 		return cfg_err(err, errlen, "invalid value '%s' for -config: line %d column %d: %s",
 			       path, jerr.line, jerr.column, jerr.text);

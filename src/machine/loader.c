@@ -11,6 +11,7 @@
 
 #include "arch/x86_64/boot.h"
 #include "machine/machine.h"
+#include "util/hostpath.h"
 #include "util/log.h"
 
 /*
@@ -21,20 +22,19 @@ static int map_file(const char *what, const char *path, uint64_t max, uint8_t **
 {
 	static uint8_t empty[1];
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char err[512];
+	int fd = hostpath_open(what, path, O_RDONLY, 0, HOSTPATH_REG, NULL, err, sizeof(err));
 	void *p;
 
 	if (fd < 0) {
-		int err = -errno;
-
-		fprintf(stderr, "stratovirt: cannot open %s '%s': %s\n", what, path,
-			strerror(errno));
-		return err;
+		fprintf(stderr, "stratovirt: %s\n", err);
+		return fd;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "stratovirt: %s '%s' is not a regular file\n", what, path);
+	if (fstat(fd, &st) < 0) {
+		int e = -errno;
+
 		close(fd);
-		return -EINVAL;
+		return e;
 	}
 	if ((uint64_t)st.st_size > max) {
 		fprintf(stderr, "stratovirt: %s '%s' is %lld bytes, larger than guest memory\n",
@@ -114,9 +114,9 @@ int vm_load_kernel(struct vm *vm, struct boot_entry *entry)
 	char *cmdline;
 	int ret;
 
-	ret = map_file("kernel", cfg->kernel, vm->mem.ram_size, &kernel, &req.kernel_len);
+	ret = map_file("-kernel", cfg->kernel, vm->mem.ram_size, &kernel, &req.kernel_len);
 	if (!ret && cfg->initrd)
-		ret = map_file("initrd", cfg->initrd, vm->mem.ram_size, &initrd, &req.initrd_len);
+		ret = map_file("-initrd", cfg->initrd, vm->mem.ram_size, &initrd, &req.initrd_len);
 	if (ret)
 		goto out;
 	cmdline = build_cmdline(vm, req.acpi);

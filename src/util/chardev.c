@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "util/hostpath.h"
 #include "util/log.h"
 #include "util/sockpath.h"
 
@@ -205,14 +206,24 @@ int chardev_open(struct chardev **out, const struct chardev_config *cfg, struct 
 		watch_input(chr);
 		break;
 	}
-	case CHR_FILE:
-		chr->out_fd = open(cfg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (chr->out_fd < 0) {
-			ret = -errno;
-			fprintf(stderr, "stratovirt: cannot open chardev file '%s': %s\n",
-				cfg->path, strerror(errno));
-		}
+	case CHR_FILE: {
+		char err[512];
+
+		/*
+		 * Appended to, never truncated; or a character device (/dev/null,
+		 * a terminal), kept non-blocking so a stalled reader never stalls
+		 * the guest.  A FIFO, directory or socket is refused.
+		 */
+		ret = hostpath_open(cfg->id ? "-chardev file" : "-serial file", cfg->path,
+				    O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK, 0644,
+				    HOSTPATH_REG | HOSTPATH_CHR, NULL, err, sizeof(err));
+		if (ret < 0)
+			user_err("%s", err);
+		else
+			chr->out_fd = ret;
+		ret = ret < 0 ? ret : 0;
 		break;
+	}
 	case CHR_SOCKET:
 		ret = open_socket(chr, cfg);
 		break;

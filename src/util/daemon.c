@@ -2,6 +2,8 @@
 #include "util/daemon.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/hostpath.h"
+
 static int ready_fd = -1;
+
+static void stop_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
 
 int daemon_start(void)
 {
@@ -25,7 +37,11 @@ int daemon_start(void)
 		return -errno;
 	if (pid > 0) {
 		int status = 0;
+		sigset_t set;
 
+		/* The launcher waits here: let SIGTERM/SIGINT end it as usual. */
+		stop_set(&set);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		close(pipefd[1]);
 		if (read(pipefd[0], &c, 1) == 1)
 			_exit(0);
@@ -69,30 +85,187 @@ void daemon_ready(void)
 	ready_fd = -1;
 }
 
-int pidfile_write(const char *path)
-{
-	char buf[32];
-	int fd, n;
+/* The pidfile this process holds: locked (fcntl) from creation to removal. */
+static struct {
+	int fd;
+	char *path;
+	dev_t dev;
+	ino_t ino;
+} pidf = {.fd = -1};
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(stderr, "stratovirt: cannot create pidfile '%s': %s\n", path,
-			strerror(errno));
-		return -errno;
-	}
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
-		fprintf(stderr, "stratovirt: cannot write pidfile '%s'\n", path);
-		close(fd);
-		unlink(path);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
+#define PIDFILE_MAX_TEXT 64
+
+/* An existing file is reused only when empty or holding a process id. */
+static bool holds_pid(int fd, long *pid)
+{
+	char buf[PIDFILE_MAX_TEXT + 1];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	char *p = buf, *end;
+
+	*pid = 0;
+	if (n < 0 || n > PIDFILE_MAX_TEXT)
+		return false;
+	buf[n] = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p || *p == '\n')
+		return !p[0] || !p[1];
+	if (*p < '0' || *p > '9')
+		return false;
+	*pid = strtol(p, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\n')
+		end++;
+	return !*end;
 }
 
-void pidfile_remove(const char *path)
+/* The process holding a lock on fd (0 when none or unknown). */
+static long lock_holder(int fd)
 {
-	if (path)
-		unlink(path);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	long pid;
+
+	if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+		return 0;
+	if (fl.l_pid > 0)
+		return fl.l_pid;
+	/* a holder in another pid namespace: its own word for it */
+	return holds_pid(fd, &pid) && pid > 0 ? pid : -1;
+}
+
+static int in_use(const char *path, long pid, char *err, size_t errlen)
+{
+	if (pid > 0)
+		snprintf(err, errlen, "pidfile '%s' is in use by process %ld", path, pid);
+	else
+		snprintf(err, errlen, "pidfile '%s' is in use by another process", path);
+	return -EBUSY;
+}
+
+static int open_error(const char *path, int e, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (e == ELOOP || (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))) {
+		snprintf(err, errlen, "pidfile '%s' is a symbolic link", path);
+		return -ELOOP;
+	}
+	if (e == ENXIO || e == EISDIR || (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))) {
+		snprintf(err, errlen, "pidfile '%s' is not a regular file", path);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "cannot open pidfile '%s': %s", path, strerror(e));
+	return -e;
+}
+
+int pidfile_check(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	long pid;
+	int fd, ret = 0;
+
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return open_error(path, errno, err, errlen);
+		return hostpath_check("-pidfile", path, HOSTPATH_REG, true, err, errlen);
+	}
+	if (!S_ISREG(st.st_mode))
+		return open_error(path, S_ISLNK(st.st_mode) ? ELOOP : ENXIO, err, errlen);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return open_error(path, errno, err, errlen);
+	pid = lock_holder(fd);
+	if (pid)
+		ret = in_use(path, pid, err, errlen);
+	else if (!holds_pid(fd, &pid)) {
+		snprintf(err, errlen, "pidfile '%s' exists and does not hold a process id", path);
+		ret = -EEXIST;
+	}
+	close(fd); /* no lock of ours on it yet, so none is lost */
+	return ret;
+}
+
+int pidfile_write(const char *path, char *err, size_t errlen)
+{
+	const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct stat st, now;
+	char buf[32];
+	long pid;
+	int fd, n;
+
+	for (int tries = 0; tries < 8; tries++) {
+		bool created = true;
+
+		fd = open(path, flags | O_CREAT | O_EXCL, 0644);
+		if (fd < 0 && errno == EEXIST) {
+			created = false;
+			fd = open(path, flags);
+			if (fd < 0 && errno == ENOENT)
+				continue; /* removed meanwhile: create it */
+		}
+		if (fd < 0)
+			return open_error(path, errno, err, errlen);
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return open_error(path, ENXIO, err, errlen);
+		}
+		if (fcntl(fd, F_SETLK, &fl) < 0) {
+			pid = lock_holder(fd);
+			close(fd);
+			return in_use(path, pid, err, errlen);
+		}
+		/* Locked; but if the path was removed or replaced meanwhile, start over. */
+		if (lstat(path, &now) < 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+			close(fd);
+			continue;
+		}
+		if (!created && !holds_pid(fd, &pid)) {
+			close(fd);
+			snprintf(err, errlen, "pidfile '%s' exists and does not hold a process id",
+				 path);
+			return -EEXIST;
+		}
+		n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+		pidf.path = strdup(path);
+		if (!pidf.path || ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+			snprintf(err, errlen, "cannot write pidfile '%s': %s", path,
+				 pidf.path ? strerror(errno) : "out of memory");
+			if (created)
+				unlink(path);
+			close(fd);
+			free(pidf.path);
+			pidf.path = NULL;
+			return -EIO;
+		}
+		pidf.fd = fd;
+		pidf.dev = st.st_dev;
+		pidf.ino = st.st_ino;
+		return 0;
+	}
+	snprintf(err, errlen, "pidfile '%s' keeps changing under us", path);
+	return -EAGAIN;
+}
+
+void pidfile_remove(void)
+{
+	struct stat st;
+
+	if (pidf.fd < 0)
+		return;
+	/* Only our own file, and while we still hold its lock (close comes after). */
+	if (lstat(pidf.path, &st) == 0 && st.st_dev == pidf.dev && st.st_ino == pidf.ino)
+		unlink(pidf.path);
+	close(pidf.fd);
+	pidf.fd = -1;
+	free(pidf.path);
+	pidf.path = NULL;
+}
+
+void stop_signals_block(void)
+{
+	sigset_t set;
+
+	stop_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }

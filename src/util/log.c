@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MulanPSL-2.0
 #include "util/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,6 +10,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "util/hostpath.h"
 
 static FILE *log_file;
 static enum log_level log_level = LOG_ERROR;
@@ -25,9 +30,22 @@ int log_init(const char *path, int enabled)
 				log_level = (enum log_level)i;
 	}
 	if (enabled && path) {
-		log_file = fopen(path, "ae");
-		if (!log_file)
+		char err[512];
+		/* appended to (never truncated), or a character device; never a FIFO */
+		int fd = hostpath_open("-D", path, O_WRONLY | O_CREAT | O_APPEND, 0644,
+				       HOSTPATH_REG | HOSTPATH_CHR, NULL, err, sizeof(err));
+
+		if (fd < 0) {
+			fprintf(stderr, "stratovirt: %s\n", err);
 			return -1;
+		}
+		log_file = fdopen(fd, "a");
+		if (!log_file) {
+			fprintf(stderr, "stratovirt: cannot open -D '%s': %s\n", path,
+				strerror(errno));
+			close(fd);
+			return -1;
+		}
 		setvbuf(log_file, NULL, _IOLBF, 0);
 	}
 	return 0;
