@@ -13,6 +13,11 @@ cc=(clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-re
 
 "${cc[@]}" tests/fuzz/fuzz_boot.c src/arch/x86_64/{boot,bzimage,elf,mptable,acpi,aml}.c \
 	src/machine/memory.c -o "$out/fuzz_boot"
+# fuzz_boot starts from one good image of each kernel format (boot_seeds.c).
+clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc tests/fuzz/boot_seeds.c tests/unit/boot/boot_test_util.c \
+	src/machine/memory.c -o "$out/boot_seeds"
+mkdir -p "$out/seeds/fuzz_boot"
+"$out/boot_seeds" "$out/seeds/fuzz_boot"
 "${cc[@]}" tests/fuzz/fuzz_virtq.c src/virtio/queue.c src/machine/memory.c -o "$out/fuzz_virtq"
 "${cc[@]}" tests/fuzz/fuzz_config.c src/config/*.c src/util/hostpath.c -ljansson -o "$out/fuzz_cmdline"
 "${cc[@]}" -DFUZZ_CONFIG_JSON tests/fuzz/fuzz_config.c src/config/*.c src/util/hostpath.c -ljansson \
@@ -21,8 +26,10 @@ cc=(clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-re
 for t in fuzz_boot fuzz_virtq fuzz_cmdline fuzz_json; do
 	mkdir -p "$out/corpus/$t"
 	echo "fuzz: $t for ${secs}s"
+	seeds=()
+	[ -d "$out/seeds/$t" ] && seeds=("$out/seeds/$t")
 	"$out/$t" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$out/crashes/$t-" \
-		"$out/corpus/$t" 2>"$out/$t.log" || { tail -40 "$out/$t.log"; exit 1; }
+		"$out/corpus/$t" "${seeds[@]}" 2>"$out/$t.log" || { tail -40 "$out/$t.log"; exit 1; }
 	grep -E "stat::number_of_executed_units" "$out/$t.log" || true
 done
 echo "fuzz: no crashes"

@@ -2,7 +2,8 @@
 """Boot the freestanding test guest (tests/guest, docs/test-guest.md).
 
 Our VMM boots both images of the guest, svguest.elf (PVH entry) and
-svguest.bin (raw image, 64-bit Linux boot protocol), with 1 and 4 vCPUs:
+svguest.bin (raw image, 64-bit Linux boot protocol), with 1 and 4 vCPUs, and
+svguest32.elf (the PVH ELF converted to ELF32) with 1 and 2:
 
     stratovirt -machine microvm -smp N -m 256 -kernel svguest.{elf,bin} \
         -append "svtest=1 exit=i8042 strict=1 cpus=N mem=256 now=EPOCH" -serial stdio
@@ -12,7 +13,10 @@ must exit 0 after the guest's i8042 reset. The same checks run under
 qemu-system-x86_64 -M microvm (PVH ELF only: QEMU cannot load a raw image;
 exit through isa-debug-exit, so QEMU's status 1 means success).
 """
+import os
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +64,16 @@ def guest_image(request):
     return request.getfixturevalue("guest_elf" if request.param == "elf" else "guest_bin")
 
 
+@pytest.fixture
+def guest_elf32(guest_elf):
+    """svguest32.elf: the PVH ELF as ELF32, built next to svguest.elf."""
+    p = Path(os.environ.get("SVGUEST_ELF32", guest_elf.with_name("svguest32.elf")))
+    if not p.exists():
+        pytest.skip(f"test guest svguest32.elf not found at {p} (set SVGUEST_ELF32)")
+    assert p.read_bytes()[4] == 1, f"{p} is not ELFCLASS32"
+    return p
+
+
 # ---- our VMM ---------------------------------------------------------------
 
 @pytest.mark.parametrize("cpus", [1, 4])
@@ -69,6 +83,27 @@ def test_vmm_all_checks(vmm_bin, kvm, guest_image, cpus):
     assert_all_pass(res, CHECKS)
     assert "FAIL reset" not in res.output, res.describe()
     assert res.rc == 0, f"VMM exit status {res.rc} after the i8042 reset\n{res.describe()}"
+
+
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_vmm_elf32_pvh(vmm_bin, kvm, guest_elf32, cpus):
+    """An ELF32 with a PVH note boots through its 32-bit entry and runs every check."""
+    append = guest_cmdline(cpus, "i8042", "strict=1")
+    res = run_vm(vmm_argv(vmm_bin, guest_elf32, cpus, append), timeout=VM_TIMEOUT)
+    assert_all_pass(res, CHECKS)
+    assert any(ln.startswith("INFO boot=pvh ") for ln in res.lines), res.describe()
+    assert res.rc == 0, res.describe()
+
+
+def test_vmm_elf32_without_pvh_note_is_refused(vmm_bin, kvm, guest_elf32, tmp_path):
+    """An ELF32 has no 64-bit entry: without its PVH note there is nothing to enter."""
+    kernel = tmp_path / "nonote32.elf"
+    subprocess.run(["objcopy", "-R", ".note.Xen", str(guest_elf32), str(kernel)], check=True)
+    res = run_vm(vmm_argv(vmm_bin, kernel, 1, "svtest=1"), timeout=VM_TIMEOUT)
+    assert res.rc == 1, res.describe()
+    assert (f"cannot load kernel '{kernel}': ELF: 32-bit image without a PVH entry note"
+            in res.stderr), res.describe()
+    assert "SVTEST" not in res.output, res.describe()
 
 
 def test_vmm_serial_input(vmm_bin, kvm, guest_elf):
@@ -122,6 +157,14 @@ def test_qemu_all_checks(qemu_bin, kvm, guest_elf, cpus, acpi):
     if acpi == "off":
         assert rep.results.get("acpi", ("",))[0] == "SKIP", res.describe()
     assert res.rc == 1, f"isa-debug-exit status {res.rc}, 1 means 0 written\n{res.describe()}"
+
+
+def test_qemu_elf32_pvh(qemu_bin, kvm, guest_elf32):
+    """The reference: QEMU boots the same ELF32 through its PVH note."""
+    append = guest_cmdline(1, "debug")
+    res = run_vm(qemu_argv(qemu_bin, guest_elf32, 1, append), timeout=VM_TIMEOUT)
+    assert_all_pass(res, CHECKS)
+    assert res.rc == 1, res.describe()
 
 
 def test_qemu_serial_input(qemu_bin, kvm, guest_elf):

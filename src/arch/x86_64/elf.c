@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MulanPSL-2.0
 /*
- * ELF64 vmlinux loader.  PT_LOAD segments go to their physical addresses.  An
- * image with a Xen PHYS32_ENTRY note is booted the PVH way (32-bit entry, the
- * start info in ebx); any other is entered in 64-bit mode at e_entry.
+ * ELF loader: ELF64 vmlinux and ELF32 images.  PT_LOAD segments go to their
+ * physical addresses.  An image with a Xen PHYS32_ENTRY note is booted the PVH
+ * way (32-bit entry, the start info in ebx); an ELF64 without one is entered
+ * in 64-bit mode at e_entry.  An ELF32 has no 64-bit entry, so it needs the
+ * note.  Both classes are read into the ELF64 structures and checked alike.
  */
 #include <elf.h>
 #include <errno.h>
@@ -16,7 +18,10 @@
 struct elf_file {
 	const uint8_t *buf;
 	size_t len;
-	Elf64_Ehdr eh;
+	bool is32;	   /* ELFCLASS32: 32-bit headers, widened on reading */
+	Elf64_Ehdr eh;	   /* the file's header, widened */
+	size_t phent_size; /* sizeof(Elf32_Phdr) or sizeof(Elf64_Phdr) */
+	size_t shent_size;
 	char *err;
 	size_t errlen;
 };
@@ -27,9 +32,90 @@ static bool in_file(const struct elf_file *f, uint64_t off, uint64_t size)
 	return off <= f->len && size <= f->len - off;
 }
 
+/* Program header i (checked to lie in the file by check_ehdr). */
 static void read_phdr(const struct elf_file *f, int i, Elf64_Phdr *ph)
 {
-	memcpy(ph, f->buf + f->eh.e_phoff + (uint64_t)i * sizeof(*ph), sizeof(*ph));
+	const uint8_t *p = f->buf + f->eh.e_phoff + (uint64_t)i * f->phent_size;
+	Elf32_Phdr p32;
+
+	if (!f->is32) {
+		memcpy(ph, p, sizeof(*ph));
+		return;
+	}
+	memcpy(&p32, p, sizeof(p32));
+	*ph = (Elf64_Phdr){
+	    .p_type = p32.p_type,
+	    .p_flags = p32.p_flags,
+	    .p_offset = p32.p_offset,
+	    .p_vaddr = p32.p_vaddr,
+	    .p_paddr = p32.p_paddr,
+	    .p_filesz = p32.p_filesz,
+	    .p_memsz = p32.p_memsz,
+	    .p_align = p32.p_align,
+	};
+}
+
+static void read_shdr(const struct elf_file *f, int i, Elf64_Shdr *sh)
+{
+	const uint8_t *p = f->buf + f->eh.e_shoff + (uint64_t)i * f->shent_size;
+	Elf32_Shdr s32;
+
+	if (!f->is32) {
+		memcpy(sh, p, sizeof(*sh));
+		return;
+	}
+	memcpy(&s32, p, sizeof(s32));
+	*sh = (Elf64_Shdr){
+	    .sh_type = s32.sh_type,
+	    .sh_offset = s32.sh_offset,
+	    .sh_size = s32.sh_size,
+	    .sh_addralign = s32.sh_addralign,
+	};
+}
+
+/* Reads and widens the ELF header; the identification bytes are checked. */
+static int read_ehdr(struct elf_file *f)
+{
+	const uint8_t *id = f->buf;
+	Elf32_Ehdr e32;
+
+	if (f->len < EI_NIDENT) {
+		boot_err(f->err, f->errlen, "ELF: file of %zu bytes is shorter than the ELF header",
+			 f->len);
+		return -ENOEXEC;
+	}
+	if ((id[EI_CLASS] != ELFCLASS32 && id[EI_CLASS] != ELFCLASS64) ||
+	    id[EI_DATA] != ELFDATA2LSB) {
+		boot_err(f->err, f->errlen,
+			 "ELF: not a 32- or 64-bit little-endian image (class %u, data %u)",
+			 id[EI_CLASS], id[EI_DATA]);
+		return -ENOEXEC;
+	}
+	f->is32 = id[EI_CLASS] == ELFCLASS32;
+	f->phent_size = f->is32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr);
+	f->shent_size = f->is32 ? sizeof(Elf32_Shdr) : sizeof(Elf64_Shdr);
+	if (f->len < (f->is32 ? sizeof(e32) : sizeof(f->eh))) {
+		boot_err(f->err, f->errlen,
+			 "ELF: file of %zu bytes is shorter than the ELF%d header", f->len,
+			 f->is32 ? 32 : 64);
+		return -ENOEXEC;
+	}
+	if (!f->is32) {
+		memcpy(&f->eh, f->buf, sizeof(f->eh));
+		return 0;
+	}
+	memcpy(&e32, f->buf, sizeof(e32));
+	memcpy(f->eh.e_ident, e32.e_ident, EI_NIDENT);
+	f->eh.e_type = e32.e_type;
+	f->eh.e_machine = e32.e_machine;
+	f->eh.e_entry = e32.e_entry;
+	f->eh.e_phoff = e32.e_phoff;
+	f->eh.e_shoff = e32.e_shoff;
+	f->eh.e_phentsize = e32.e_phentsize;
+	f->eh.e_phnum = e32.e_phnum;
+	f->eh.e_shentsize = e32.e_shentsize;
+	f->eh.e_shnum = e32.e_shnum;
+	return 0;
 }
 
 /*
@@ -85,30 +171,23 @@ static int find_pvh_note(const struct elf_file *f, uint64_t off, uint64_t size, 
 static int check_ehdr(struct elf_file *f)
 {
 	const Elf64_Ehdr *eh = &f->eh;
+	int ret = read_ehdr(f);
 
-	if (f->len < sizeof(f->eh)) {
-		boot_err(f->err, f->errlen, "ELF: file of %zu bytes is shorter than the ELF header",
-			 f->len);
-		return -ENOEXEC;
-	}
-	memcpy(&f->eh, f->buf, sizeof(f->eh));
-	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB) {
-		boot_err(f->err, f->errlen,
-			 "ELF: not a 64-bit little-endian image (class %u, data %u)",
-			 eh->e_ident[EI_CLASS], eh->e_ident[EI_DATA]);
-		return -ENOEXEC;
-	}
-	if (eh->e_machine != EM_X86_64) {
-		boot_err(f->err, f->errlen, "ELF: machine %u is not x86-64", eh->e_machine);
+	if (ret)
+		return ret;
+	/* A 32-bit image may be i386 or x32; a 64-bit one must be x86-64. */
+	if (eh->e_machine != EM_X86_64 && !(f->is32 && eh->e_machine == EM_386)) {
+		boot_err(f->err, f->errlen, "ELF: machine %u is not %s", eh->e_machine,
+			 f->is32 ? "i386 or x86-64" : "x86-64");
 		return -ENOEXEC;
 	}
 	if (eh->e_type != ET_EXEC) {
 		boot_err(f->err, f->errlen, "ELF: type %u is not an executable", eh->e_type);
 		return -ENOEXEC;
 	}
-	if (eh->e_phentsize != sizeof(Elf64_Phdr)) {
+	if (eh->e_phentsize != f->phent_size) {
 		boot_err(f->err, f->errlen, "ELF: program header size %u is not %zu",
-			 eh->e_phentsize, sizeof(Elf64_Phdr));
+			 eh->e_phentsize, f->phent_size);
 		return -ENOEXEC;
 	}
 	if (eh->e_phnum == 0 || eh->e_phnum > BOOT_MAX_SEGMENTS) {
@@ -116,14 +195,14 @@ static int check_ehdr(struct elf_file *f)
 			 eh->e_phnum, BOOT_MAX_SEGMENTS);
 		return -ENOEXEC;
 	}
-	if (!in_file(f, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr))) {
+	if (!in_file(f, eh->e_phoff, (uint64_t)eh->e_phnum * f->phent_size)) {
 		boot_err(f->err, f->errlen,
 			 "ELF: program headers at offset 0x%llx run past the file end (%zu bytes)",
 			 (unsigned long long)eh->e_phoff, f->len);
 		return -ENOEXEC;
 	}
-	if (eh->e_shnum && (eh->e_shentsize != sizeof(Elf64_Shdr) ||
-			    !in_file(f, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))) {
+	if (eh->e_shnum && (eh->e_shentsize != f->shent_size ||
+			    !in_file(f, eh->e_shoff, (uint64_t)eh->e_shnum * f->shent_size))) {
 		boot_err(
 		    f->err, f->errlen,
 		    "ELF: %u section headers of %u bytes at offset 0x%llx lie outside the file",
@@ -192,7 +271,7 @@ static int scan_note_sections(struct elf_file *f, uint64_t *pvh_entry)
 		Elf64_Shdr sh;
 		int ret;
 
-		memcpy(&sh, f->buf + f->eh.e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
+		read_shdr(f, i, &sh);
 		if (sh.sh_type != SHT_NOTE)
 			continue;
 		if (!in_file(f, sh.sh_offset, sh.sh_size)) {
@@ -248,6 +327,12 @@ int load_elf(struct guest_mem *mem, const uint8_t *buf, size_t len, struct kerne
 		pvh = scan_note_sections(&f, &pvh_entry);
 	if (pvh < 0)
 		return pvh;
+	if (!pvh && f.is32) {
+		boot_err(err, errlen,
+			 "ELF: 32-bit image without a PVH entry note (Xen PHYS32_ENTRY): "
+			 "it has no entry point this loader can use");
+		return -ENOEXEC;
+	}
 
 	if (!entry_to_phys(&f, pvh ? pvh_entry : f.eh.e_entry, !pvh, &entry)) {
 		boot_err(err, errlen, "ELF: %s 0x%llx is not inside a loaded segment",

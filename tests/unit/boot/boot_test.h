@@ -31,6 +31,8 @@ struct elf_opts {
 	uint64_t virt_off;   /* p_vaddr = p_paddr + virt_off */
 	size_t code_len;     /* bytes of the segment in the file */
 	size_t bss_len;	     /* p_memsz - p_filesz */
+	bool desc4;	     /* make_elf32: a 4-byte PVH descriptor (else 8) */
+	uint16_t machine;    /* make_elf32: e_machine (0: EM_386) */
 };
 
 /* Offsets of the pieces make_elf() lays out, for corrupting them. */
@@ -41,5 +43,11 @@ struct elf_opts {
 #define ELF_PVH_ENTRY_DELTA 0x10
 
 uint8_t *make_elf(const struct elf_opts *o, size_t *len);
+
+/* The same image as ELF32 (what objcopy -O elf32-i386 makes of a PVH kernel). */
+#define ELF32_PHDR_OFF 52
+#define ELF32_NOTE_OFF (52 + 2 * 32)
+
+uint8_t *make_elf32(const struct elf_opts *o, size_t *len);
 
 #endif

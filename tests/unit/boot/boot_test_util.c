@@ -120,3 +120,74 @@ uint8_t *make_elf(const struct elf_opts *o, size_t *len)
 		buf[ELF_CODE_OFF + i] = (uint8_t)(i ^ 0x5a);
 	return buf;
 }
+
+uint8_t *make_elf32(const struct elf_opts *o, size_t *len)
+{
+	size_t code_len = o->code_len ? o->code_len : 0x100;
+	uint32_t paddr = o->paddr ? (uint32_t)o->paddr : 0x1000000;
+	uint32_t desc = o->desc4 ? 4 : 8;
+	Elf32_Ehdr eh;
+	Elf32_Phdr ph[2];
+	Elf32_Nhdr nh = {.n_namesz = 4, .n_descsz = desc, .n_type = 18};
+	uint64_t pvh_entry = paddr + ELF_PVH_ENTRY_DELTA;
+	size_t shoff = ELF_CODE_OFF + code_len;
+	uint8_t *buf;
+
+	*len = shoff + (o->pvh_in_section ? 2 * sizeof(Elf32_Shdr) : 0);
+	buf = calloc(1, *len);
+	if (!buf)
+		abort();
+	memset(&eh, 0, sizeof(eh));
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS32;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_EXEC;
+	eh.e_machine = o->machine ? o->machine : EM_386;
+	eh.e_version = EV_CURRENT;
+	eh.e_entry = paddr;
+	eh.e_phoff = ELF32_PHDR_OFF;
+	eh.e_ehsize = sizeof(eh);
+	eh.e_phentsize = sizeof(Elf32_Phdr);
+	eh.e_phnum = o->pvh && !o->pvh_in_section ? 2 : 1;
+	if (o->pvh_in_section) {
+		eh.e_shoff = (uint32_t)shoff;
+		eh.e_shentsize = sizeof(Elf32_Shdr);
+		eh.e_shnum = 2;
+	}
+	memcpy(buf, &eh, sizeof(eh));
+
+	memset(ph, 0, sizeof(ph));
+	ph[0].p_type = PT_LOAD;
+	ph[0].p_flags = PF_R | PF_X;
+	ph[0].p_offset = ELF_CODE_OFF;
+	ph[0].p_paddr = paddr;
+	ph[0].p_vaddr = paddr;
+	ph[0].p_filesz = (uint32_t)code_len;
+	ph[0].p_memsz = (uint32_t)(code_len + o->bss_len);
+	ph[0].p_align = 0x1000;
+	ph[1].p_type = PT_NOTE;
+	ph[1].p_offset = ELF32_NOTE_OFF;
+	ph[1].p_filesz = 12 + 4 + desc;
+	ph[1].p_align = 4;
+	memcpy(buf + ELF32_PHDR_OFF, ph, sizeof(ph));
+
+	if (o->pvh || o->pvh_in_section) {
+		memcpy(buf + ELF32_NOTE_OFF, &nh, sizeof(nh));
+		memcpy(buf + ELF32_NOTE_OFF + 12, "Xen", 4);
+		memcpy(buf + ELF32_NOTE_OFF + 16, &pvh_entry, desc);
+	}
+	if (o->pvh_in_section) {
+		Elf32_Shdr sh[2];
+
+		memset(sh, 0, sizeof(sh));
+		sh[1].sh_type = SHT_NOTE;
+		sh[1].sh_offset = ELF32_NOTE_OFF;
+		sh[1].sh_size = 12 + 4 + desc;
+		sh[1].sh_addralign = 4;
+		memcpy(buf + shoff, sh, sizeof(sh));
+	}
+	for (size_t i = 0; i < code_len; i++)
+		buf[ELF_CODE_OFF + i] = (uint8_t)(i ^ 0x3c);
+	return buf;
+}

@@ -429,10 +429,30 @@ static void m_truncate_ehdr(uint8_t *k, size_t *len)
 	(void)k;
 	*len = 40;
 }
+static void m_truncate_ident(uint8_t *k, size_t *len)
+{
+	(void)k;
+	*len = 10;
+}
+static void m_class_bad(uint8_t *k, size_t *len)
+{
+	(void)len;
+	k[EI_CLASS] = 3;
+}
+static void m_big_endian(uint8_t *k, size_t *len)
+{
+	(void)len;
+	k[EI_DATA] = ELFDATA2MSB;
+}
 static void m_class32(uint8_t *k, size_t *len)
 {
 	(void)len;
-	k[EI_CLASS] = ELFCLASS32;
+	k[EI_CLASS] = ELFCLASS32; /* 64-bit headers read as 32-bit ones */
+}
+static void m_machine386(uint8_t *k, size_t *len)
+{
+	(void)len;
+	ehdr(k)->e_machine = EM_386; /* fine for ELF32 only */
 }
 static void m_machine(uint8_t *k, size_t *len)
 {
@@ -547,8 +567,12 @@ static const struct {
 	void (*mutate)(uint8_t *k, size_t *len);
 	const char *what;
 } elf_cases[] = {
-    {m_truncate_ehdr, "shorter than the ELF header"},
-    {m_class32, "not a 64-bit"},
+    {m_truncate_ehdr, "file of 40 bytes is shorter than the ELF64 header"},
+    {m_truncate_ident, "file of 10 bytes is shorter than the ELF header"},
+    {m_class_bad, "not a 32- or 64-bit little-endian image (class 3, data 1)"},
+    {m_big_endian, "not a 32- or 64-bit little-endian image (class 2, data 2)"},
+    {m_class32, "program header size 0 is not 32"},
+    {m_machine386, "machine 3 is not x86-64"},
     {m_machine, "not x86-64"},
     {m_type, "not an executable"},
     {m_phentsize, "program header size"},
@@ -581,6 +605,251 @@ static void test_corrupt_elf(void **state)
 		expect_failure(k, len, -ENOEXEC, elf_cases[i].what);
 		free(k);
 	}
+}
+
+static void check_elf32_pvh(const struct elf_opts *o)
+{
+	struct test_guest g;
+	struct boot_entry e;
+	size_t len;
+	uint8_t *k = make_elf32(o, &len);
+	struct boot_request req = request(k, len);
+	const struct hvm_start_info_v1 *si;
+
+	req.acpi = true;
+	test_guest_init(&g);
+	memset(g.ram + 0x1000000, 0xcc, 0x2000); /* bss must come back zeroed */
+	if (boot(&g, &req, &e) != 0)
+		fail_msg("ELF32 (desc %d, section %d, machine %u): %s", o->desc4 ? 4 : 8,
+			 o->pvh_in_section, o->machine, err);
+	assert_string_equal(err, "");
+	assert_int_equal(e.format, KERNEL_ELF_PVH);
+	assert_int_equal(e.mode, BOOT_MODE_PVH);
+	assert_int_equal(e.entry, 0x1000000 + ELF_PVH_ENTRY_DELTA);
+	assert_int_equal(e.info_gpa, LAYOUT_PVH_START_INFO);
+	assert_int_equal(e.kernel_end, 0x1000000 + 0x100 + o->bss_len);
+	assert_memory_equal(g.ram + 0x1000000, k + ELF_CODE_OFF, 0x100);
+	for (size_t i = 0; i < o->bss_len; i++)
+		assert_int_equal(g.ram[0x1000100 + i], 0);
+	assert_int_equal(g.ram[0x1000100 + o->bss_len], 0xcc);
+	si = (const void *)(g.ram + LAYOUT_PVH_START_INFO);
+	assert_int_equal(si->magic, 0x336ec578);
+	assert_int_equal(si->rsdp_paddr, LAYOUT_ACPI_RSDP);
+	assert_int_equal(si->cmdline_paddr, LAYOUT_CMDLINE);
+	test_guest_free(&g);
+	free(k);
+}
+
+static void test_elf32_pvh(void **state)
+{
+	struct elf_opts o = {.pvh = true, .bss_len = 0x1000};
+
+	(void)state;
+	check_elf32_pvh(&o);
+	o.desc4 = true;
+	check_elf32_pvh(&o);
+	o.machine = EM_X86_64; /* x32 */
+	check_elf32_pvh(&o);
+	o = (struct elf_opts){.pvh_in_section = true, .desc4 = true};
+	check_elf32_pvh(&o);
+}
+
+static void test_elf32_without_pvh_note(void **state)
+{
+	struct elf_opts o = {.bss_len = 0x10};
+	size_t len;
+	uint8_t *k = make_elf32(&o, &len);
+
+	(void)state;
+	expect_failure(k, len, -ENOEXEC, "32-bit image without a PVH entry note");
+	free(k);
+}
+
+static Elf32_Ehdr *ehdr32(uint8_t *k)
+{
+	return (Elf32_Ehdr *)k;
+}
+
+static Elf32_Phdr *phdr32(uint8_t *k, int i)
+{
+	return (Elf32_Phdr *)(k + ELF32_PHDR_OFF) + i;
+}
+
+static void m32_truncate_ehdr(uint8_t *k, size_t *len)
+{
+	(void)k;
+	*len = 40;
+}
+static void m32_machine(uint8_t *k, size_t *len)
+{
+	(void)len;
+	ehdr32(k)->e_machine = EM_ARM;
+}
+static void m32_type(uint8_t *k, size_t *len)
+{
+	(void)len;
+	ehdr32(k)->e_type = ET_DYN;
+}
+static void m32_phentsize(uint8_t *k, size_t *len)
+{
+	(void)len;
+	ehdr32(k)->e_phentsize = sizeof(Elf64_Phdr);
+}
+static void m32_phnum0(uint8_t *k, size_t *len)
+{
+	(void)len;
+	ehdr32(k)->e_phnum = 0;
+}
+static void m32_phoff(uint8_t *k, size_t *len)
+{
+	(void)len;
+	ehdr32(k)->e_phoff = 0xfffffff0;
+}
+static void m32_seg_offset(uint8_t *k, size_t *len)
+{
+	(void)len;
+	phdr32(k, 0)->p_offset = 0xffffff00;
+}
+static void m32_cut_data(uint8_t *k, size_t *len)
+{
+	(void)k;
+	*len = ELF_CODE_OFF + 0x10;
+}
+static void m32_filesz(uint8_t *k, size_t *len)
+{
+	(void)len;
+	phdr32(k, 0)->p_memsz = 0x10;
+}
+static void m32_low_paddr(uint8_t *k, size_t *len)
+{
+	(void)len;
+	phdr32(k, 0)->p_paddr = LAYOUT_PVH_START_INFO;
+}
+static void m32_paddr_beyond_ram(uint8_t *k, size_t *len)
+{
+	(void)len;
+	phdr32(k, 0)->p_paddr = (uint32_t)TEST_RAM_SIZE - 0x80;
+}
+static void m32_paddr_wrap(uint8_t *k, size_t *len)
+{
+	(void)len;
+	phdr32(k, 0)->p_paddr = 0xffffff00;
+	phdr32(k, 0)->p_memsz = 0x200;
+}
+static void m32_memsz_huge(uint8_t *k, size_t *len)
+{
+	(void)len;
+	phdr32(k, 0)->p_memsz = 0xffffffff;
+}
+static void m32_no_load(uint8_t *k, size_t *len)
+{
+	(void)len;
+	phdr32(k, 0)->p_type = PT_NULL;
+}
+static void m32_note_overrun(uint8_t *k, size_t *len)
+{
+	(void)len;
+	((Elf32_Nhdr *)(k + ELF32_NOTE_OFF))->n_descsz = 0xfffffff0;
+}
+static void m32_note_desc(uint8_t *k, size_t *len)
+{
+	(void)len;
+	((Elf32_Nhdr *)(k + ELF32_NOTE_OFF))->n_descsz = 2;
+}
+static void m32_note_outside(uint8_t *k, size_t *len)
+{
+	(void)len;
+	phdr32(k, 1)->p_offset = (uint32_t)*len - 4;
+}
+static void m32_pvh_entry_outside(uint8_t *k, size_t *len)
+{
+	uint64_t v = 0x3000000;
+
+	(void)len;
+	memcpy(k + ELF32_NOTE_OFF + 16, &v, 8);
+}
+static void m32_not_pvh_note(uint8_t *k, size_t *len)
+{
+	(void)len;
+	((Elf32_Nhdr *)(k + ELF32_NOTE_OFF))->n_type = 1;
+}
+static void m32_shdrs_outside(uint8_t *k, size_t *len)
+{
+	(void)len;
+	ehdr32(k)->e_shnum = 3;
+	ehdr32(k)->e_shentsize = sizeof(Elf32_Shdr);
+	ehdr32(k)->e_shoff = (uint32_t)*len - 10;
+}
+static void m32_shentsize64(uint8_t *k, size_t *len)
+{
+	(void)len;
+	ehdr32(k)->e_shnum = 1;
+	ehdr32(k)->e_shentsize = sizeof(Elf64_Shdr);
+	ehdr32(k)->e_shoff = ELF_CODE_OFF;
+}
+
+static const struct {
+	void (*mutate)(uint8_t *k, size_t *len);
+	const char *what;
+} elf32_cases[] = {
+    {m32_truncate_ehdr, "file of 40 bytes is shorter than the ELF32 header"},
+    {m32_machine, "machine 40 is not i386 or x86-64"},
+    {m32_type, "type 3 is not an executable"},
+    {m32_phentsize, "program header size 56 is not 32"},
+    {m32_phnum0, "0 program headers"},
+    {m32_phoff, "past the file end"},
+    {m32_seg_offset, "segment 0 (offset 0xffffff00, 256 bytes) lies outside the file"},
+    {m32_cut_data, "lies outside the file"},
+    {m32_filesz, "larger than p_memsz"},
+    {m32_low_paddr, "above 1 MiB"},
+    {m32_paddr_beyond_ram, "not in guest RAM"},
+    {m32_paddr_wrap, "not in guest RAM"},
+    {m32_memsz_huge, "not in guest RAM"},
+    {m32_no_load, "no loadable segment"},
+    {m32_note_overrun, "overruns"},
+    {m32_note_desc, "2-byte descriptor"},
+    {m32_note_outside, "segment 1"},
+    {m32_pvh_entry_outside, "PVH entry 0x3000000 is not inside"},
+    {m32_not_pvh_note, "without a PVH entry note"},
+    {m32_shdrs_outside, "section headers"},
+    {m32_shentsize64, "1 section headers of 64 bytes"},
+};
+
+static void test_corrupt_elf32(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(elf32_cases) / sizeof(elf32_cases[0]); i++) {
+		struct elf_opts o = {.pvh = true};
+		size_t len;
+		uint8_t *k = make_elf32(&o, &len);
+
+		elf32_cases[i].mutate(k, &len);
+		expect_failure(k, len, -ENOEXEC, elf32_cases[i].what);
+		free(k);
+	}
+}
+
+/* Every prefix of a good ELF32 fails with a one-line ELF error; the whole loads. */
+static void test_truncated_elf32(void **state)
+{
+	struct elf_opts o = {.pvh = true};
+	struct test_guest g;
+	struct boot_entry e;
+	size_t len;
+	uint8_t *k = make_elf32(&o, &len);
+
+	(void)state;
+	test_guest_init(&g);
+	for (size_t n = 4; n <= len; n++) {
+		struct boot_request req = request(k, n);
+		int ret = boot(&g, &req, &e);
+
+		if (n == len ? ret != 0
+			     : ret != -ENOEXEC || strncmp(err, "ELF: ", 5) || strchr(err, '\n'))
+			fail_msg("%zu of %zu bytes: %d \"%s\"", n, len, ret, err);
+	}
+	test_guest_free(&g);
+	free(k);
 }
 
 static struct setup_header *hdr(uint8_t *k)
@@ -677,6 +946,10 @@ int main(void)
 	    cmocka_unit_test(test_e820_large_guest),
 	    cmocka_unit_test(test_e820_many_cpus),
 	    cmocka_unit_test(test_corrupt_elf),
+	    cmocka_unit_test(test_elf32_pvh),
+	    cmocka_unit_test(test_elf32_without_pvh_note),
+	    cmocka_unit_test(test_corrupt_elf32),
+	    cmocka_unit_test(test_truncated_elf32),
 	    cmocka_unit_test(test_corrupt_bzimage),
 	    cmocka_unit_test(test_bad_requests),
 	};
