@@ -184,20 +184,100 @@ int pidfile_check(const char *path, char *err, size_t errlen)
 	return ret;
 }
 
+static int keep(int fd, const char *path, const struct stat *st, char *err, size_t errlen)
+{
+	pidf.path = strdup(path);
+	if (!pidf.path) {
+		close(fd);
+		snprintf(err, errlen, "cannot write pidfile '%s': out of memory", path);
+		return -ENOMEM;
+	}
+	pidf.fd = fd;
+	pidf.dev = st->st_dev;
+	pidf.ino = st->st_ino;
+	return 0;
+}
+
+/*
+ * A new pidfile appears whole: a temporary file in the same directory is
+ * locked and written, then linked to the path (link() never replaces).
+ * Returns the fd (the path is ours), -EEXIST when the path exists, -ENOTSUP
+ * when the file system cannot link, or another negative errno with err set.
+ */
+static int create_linked(const char *path, const char *pid, struct stat *st, char *err,
+			 size_t errlen)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+	size_t n = strlen(pid);
+	char *tmp = malloc(strlen(path) + 16);
+	mode_t mask;
+	int fd, e;
+
+	if (!tmp)
+		return -ENOMEM;
+	sprintf(tmp, "%.*s.%s.XXXXXX", (int)dlen, path, slash ? slash + 1 : path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		free(tmp);
+		return open_error(path, e, err, errlen);
+	}
+	mask = umask(0); /* no other thread runs yet */
+	umask(mask);
+	if (fchmod(fd, 0644 & ~mask) < 0 || fcntl(fd, F_SETLK, &fl) < 0 ||
+	    write(fd, pid, n) != (ssize_t)n || fstat(fd, st) < 0) {
+		e = errno ? errno : EIO;
+		snprintf(err, errlen, "cannot write pidfile '%s': %s", path, strerror(e));
+		goto fail;
+	}
+	if (link(tmp, path) < 0) {
+		e = errno;
+		if (e == EEXIST || e == EPERM || e == EOPNOTSUPP) {
+			unlink(tmp);
+			close(fd);
+			free(tmp);
+			return e == EEXIST ? -EEXIST : -ENOTSUP;
+		}
+		open_error(path, e, err, errlen);
+		goto fail;
+	}
+	unlink(tmp);
+	free(tmp);
+	return fd;
+fail:
+	unlink(tmp);
+	close(fd);
+	free(tmp);
+	return -e;
+}
+
 int pidfile_write(const char *path, char *err, size_t errlen)
 {
 	const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	bool can_link = true;
 	struct stat st, now;
 	char buf[32];
 	long pid;
 	int fd, n;
 
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	for (int tries = 0; tries < 8; tries++) {
 		bool created = true;
 
-		fd = open(path, flags | O_CREAT | O_EXCL, 0644);
-		if (fd < 0 && errno == EEXIST) {
+		if (can_link) {
+			fd = create_linked(path, buf, &st, err, errlen);
+			if (fd >= 0)
+				return keep(fd, path, &st, err, errlen);
+			if (fd == -ENOTSUP)
+				can_link = false;
+			else if (fd != -EEXIST)
+				return fd;
+		}
+		fd = can_link ? -1 : open(path, flags | O_CREAT | O_EXCL, 0644);
+		if (fd < 0 && (can_link || errno == EEXIST)) {
 			created = false;
 			fd = open(path, flags);
 			if (fd < 0 && errno == ENOENT)
@@ -225,22 +305,16 @@ int pidfile_write(const char *path, char *err, size_t errlen)
 				 path);
 			return -EEXIST;
 		}
-		n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-		pidf.path = strdup(path);
-		if (!pidf.path || ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		/* a stale pidfile (its process is gone) is reused in place */
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
 			snprintf(err, errlen, "cannot write pidfile '%s': %s", path,
-				 pidf.path ? strerror(errno) : "out of memory");
+				 strerror(errno));
 			if (created)
 				unlink(path);
 			close(fd);
-			free(pidf.path);
-			pidf.path = NULL;
 			return -EIO;
 		}
-		pidf.fd = fd;
-		pidf.dev = st.st_dev;
-		pidf.ino = st.st_ino;
-		return 0;
+		return keep(fd, path, &st, err, errlen);
 	}
 	snprintf(err, errlen, "pidfile '%s' keeps changing under us", path);
 	return -EAGAIN;
