@@ -11,12 +11,21 @@
 
 /* struct boot_params offsets (Linux Documentation/arch/x86/zero-page.rst) */
 #define BP_ACPI_RSDP_ADDR   0x070
+#define BP_EXT_RAMDISK_IMG  0x0c0
+#define BP_EXT_RAMDISK_SIZE 0x0c4
 #define BP_EXT_CMD_LINE_PTR 0x0c8
 #define BP_E820_ENTRIES	    0x1e8
 #define BP_BOOT_FLAG	    0x1fe
 #define BP_HEADER	    0x202
+#define BP_TYPE_OF_LOADER   0x210
+#define BP_LOADFLAGS	    0x211
+#define BP_RAMDISK_IMAGE    0x218
+#define BP_RAMDISK_SIZE	    0x21c
+#define BP_HEAP_END_PTR	    0x224
 #define BP_CMD_LINE_PTR	    0x228
 #define BP_CMDLINE_SIZE	    0x238
+#define BP_HW_SUBARCH	    0x23c
+#define BP_SETUP_DATA	    0x250
 #define BP_E820_TABLE	    0x2d0
 #define BP_SIZE		    0x1000
 

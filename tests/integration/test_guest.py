@@ -3,7 +3,9 @@
 
 Our VMM boots both images of the guest, svguest.elf (PVH entry) and
 svguest.bin (raw image, 64-bit Linux boot protocol), with 1 and 4 vCPUs, and
-svguest32.elf (the PVH ELF converted to ELF32) with 1 and 2:
+svguest32.elf (the PVH ELF converted to ELF32) with 1 and 2, and a bzImage
+made around svguest-bz.bin (with and without junk in its loader-owned header
+fields):
 
     stratovirt -machine microvm -smp N -m 256 -kernel svguest.{elf,bin} \
         -append "svtest=1 exit=i8042 strict=1 cpus=N mem=256 now=EPOCH" -serial stdio
@@ -14,6 +16,7 @@ qemu-system-x86_64 -M microvm (PVH ELF only: QEMU cannot load a raw image;
 exit through isa-debug-exit, so QEMU's status 1 means success).
 """
 import os
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -74,6 +77,62 @@ def guest_elf32(guest_elf):
     return p
 
 
+@pytest.fixture
+def guest_bz_raw(guest_elf):
+    """svguest-bz.bin: the guest linked at 1 MiB + 0x200, a bzImage's 64-bit part."""
+    p = guest_elf.with_name("svguest-bz.bin")
+    if not p.exists():
+        pytest.skip(f"test guest svguest-bz.bin not found at {p}")
+    return p
+
+
+# Setup header fields (offsets in the file) that the boot protocol has the
+# loader write; a bzImage built with junk there checks that none comes through.
+LOADER_JUNK = {
+    0x1fa: ("<H", 0x1234),              # vid_mode
+    0x208: ("<I", 0xffffffff),          # realmode_swtch
+    0x210: ("<B", 0x21),                # type_of_loader
+    0x211: ("<B", 0xff),                # loadflags: LOADED_HIGH and every loader bit
+    0x212: ("<H", 0xffff),              # setup_move_size
+    0x214: ("<I", 0xffffffff),          # code32_start
+    0x218: ("<I", 0xfffff000),          # ramdisk_image
+    0x21c: ("<I", 0x00100000),          # ramdisk_size
+    0x220: ("<I", 0xffffffff),          # bootsect_kludge
+    0x224: ("<H", 0xfe00),              # heap_end_ptr
+    0x226: ("<B", 0xff),                # ext_loader_ver
+    0x227: ("<B", 0xff),                # ext_loader_type
+    0x228: ("<I", 0xfffff000),          # cmd_line_ptr
+    0x23c: ("<I", 0xffffffff),          # hardware_subarch
+    0x240: ("<Q", 0xffffffffffffffff),  # hardware_subarch_data
+    0x250: ("<Q", 0xfffffffffffff000),  # setup_data
+}
+
+
+def make_bzimage(pm_part, junk):
+    """A protocol 2.15 bzImage around a 64-bit image linked at 1 MiB + 0x200."""
+    setup = bytearray(5 * 512)
+    fields = {
+        0x1f1: ("<B", 4),            # setup_sects
+        0x1fe: ("<H", 0xaa55),       # boot_flag
+        0x200: ("<H", 0x66eb),       # jump to 0x268, the header's end
+        0x202: ("<4s", b"HdrS"),
+        0x206: ("<H", 0x020f),       # version
+        0x211: ("<B", 0x01),         # loadflags: LOADED_HIGH
+        0x22c: ("<I", 0x7fffffff),   # initrd_addr_max
+        0x230: ("<I", 0x200000),     # kernel_alignment
+        0x236: ("<H", 0x0001),       # xloadflags: XLF_KERNEL_64
+        0x238: ("<I", 2047),         # cmdline_size
+        0x258: ("<Q", 0x100000),     # pref_address
+        0x260: ("<I", 0x1000000),    # init_size: image and bss fit in 16 MiB
+    }
+    if junk:
+        fields.update(LOADER_JUNK)
+        setup[0:0x1f1] = b"\xff" * 0x1f1   # boot sector, where boot_params' other fields lie
+    for off, (fmt, val) in fields.items():
+        struct.pack_into(fmt, setup, off, val)
+    return bytes(setup) + b"\0" * 0x200 + pm_part
+
+
 # ---- our VMM ---------------------------------------------------------------
 
 @pytest.mark.parametrize("cpus", [1, 4])
@@ -104,6 +163,26 @@ def test_vmm_elf32_without_pvh_note_is_refused(vmm_bin, kvm, guest_elf32, tmp_pa
     assert (f"cannot load kernel '{kernel}': ELF: 32-bit image without a PVH entry note"
             in res.stderr), res.describe()
     assert "SVTEST" not in res.output, res.describe()
+
+
+@pytest.mark.parametrize("junk", [False, True], ids=["clean", "junk-loader-fields"])
+def test_vmm_bzimage_loader_fields(vmm_bin, kvm, guest_bz_raw, tmp_path, junk):
+    """A bzImage's loader-owned header fields are the VMM's, never the file's.
+
+    The guest's bootinfo check walks setup_data, checks the initrd range and
+    hardware_subarch, and prints the fields; with junk in the file (setup_data
+    pointing above 4 GiB, a bogus initrd, subarch 0xffffffff, ...) the values
+    must still be the loader's.
+    """
+    kernel = tmp_path / "svguest.bzImage"
+    kernel.write_bytes(make_bzimage(guest_bz_raw.read_bytes(), junk))
+    append = guest_cmdline(1, "i8042", "strict=1")
+    res = run_vm(vmm_argv(vmm_bin, kernel, 1, append), timeout=VM_TIMEOUT)
+    assert_all_pass(res, CHECKS)
+    info = [ln for ln in res.lines if ln.startswith("INFO boot_params:")]
+    assert info == ["INFO boot_params: type_of_loader 0xff loadflags 0x1 heap_end_ptr 0x0 "
+                    "hardware_subarch 0x0 setup_data 0x0 ramdisk 0x0+0x0"], res.describe()
+    assert res.rc == 0, res.describe()
 
 
 def test_vmm_serial_input(vmm_bin, kvm, guest_elf):

@@ -167,16 +167,50 @@ static int place_initrd(struct guest_mem *mem, const struct boot_request *req,
 	return gmem_write(mem, *addr, req->initrd, len);
 }
 
+/*
+ * The setup header fields the boot protocol has the loader write or modify.
+ * Whatever the file holds there is the kernel build's default or junk, and
+ * some of it the kernel follows (setup_data is walked as a list), so each is
+ * set here.  Kept from the file: what describes the kernel (sizes, version,
+ * alignment, xloadflags, init_size, ...) and root_dev/root_flags, the
+ * kernel's build-time defaults that a loader may leave.
+ */
+static void set_loader_fields(struct setup_header *h, uint64_t initrd, uint64_t initrd_len)
+{
+	h->vid_mode = 0xffff;	  /* "normal": no video mode change */
+	h->realmode_swtch = 0;	  /* no real-mode hook: the setup code never runs */
+	h->type_of_loader = 0xff; /* undefined loader, no ext_loader_* */
+	h->ext_loader_ver = 0;
+	h->ext_loader_type = 0;
+	/*
+	 * LOADED_HIGH is the kernel's (checked by the bzImage loader); KASLR_FLAG
+	 * is the kernel's own; QUIET_FLAG off; KEEP_SEGMENTS and CAN_USE_HEAP
+	 * concern the 16/32-bit entry points we do not use, and there is no
+	 * setup heap (heap_end_ptr 0).
+	 */
+	h->loadflags &= LOADED_HIGH;
+	h->heap_end_ptr = 0;
+	h->setup_move_size = 0;
+	h->code32_start = (uint32_t)LAYOUT_HIMEM_START;
+	h->bootsect_kludge = 0;
+	h->cmd_line_ptr = (uint32_t)LAYOUT_CMDLINE;
+	h->ramdisk_image = (uint32_t)initrd;
+	h->ramdisk_size = (uint32_t)initrd_len;
+	h->hardware_subarch = 0; /* X86_SUBARCH_PC */
+	h->hardware_subarch_data = 0;
+	h->setup_data = 0; /* no setup_data list */
+}
+
 static void write_boot_params(struct guest_mem *mem, const struct kernel_image *img,
 			      uint64_t initrd, uint64_t initrd_len, uint64_t rsdp,
 			      const struct e820_range *map, int nr_map)
 {
 	struct boot_params bp;
 
+	/* Zero outside the header, the sentinel at 0x1ef included. */
 	memset(&bp, 0, sizeof(bp));
 	if (img->setup_hdr) {
 		memcpy(&bp.hdr, img->setup_hdr, img->setup_hdr_len);
-		bp.hdr.code32_start = LAYOUT_HIMEM_START;
 	} else {
 		/* No setup header in the image: describe a protocol 2.15 loader. */
 		bp.hdr.boot_flag = 0xaa55;
@@ -186,12 +220,9 @@ static void write_boot_params(struct guest_mem *mem, const struct kernel_image *
 		bp.hdr.kernel_alignment = 0x1000000;
 		bp.hdr.cmdline_size = LAYOUT_CMDLINE_MAX - 1;
 	}
-	bp.hdr.type_of_loader = 0xff;
-	bp.hdr.cmd_line_ptr = (uint32_t)LAYOUT_CMDLINE;
+	set_loader_fields(&bp.hdr, initrd, initrd_len);
 	bp.ext_cmd_line_ptr = 0;
-	bp.hdr.ramdisk_image = (uint32_t)initrd;
 	bp.ext_ramdisk_image = (uint32_t)(initrd >> 32);
-	bp.hdr.ramdisk_size = (uint32_t)initrd_len;
 	bp.ext_ramdisk_size = (uint32_t)(initrd_len >> 32);
 	bp.acpi_rsdp_addr = rsdp;
 	bp.e820_entries = (uint8_t)nr_map;

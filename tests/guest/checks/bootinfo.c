@@ -102,6 +102,48 @@ static enum check_result check_memmap(struct check_ctx *ctx)
 	return CHECK_PASS;
 }
 
+#define LOADFLAG_CAN_USE_HEAP 0x80
+#define SETUP_DATA_MAX	      32
+
+/*
+ * Fields a loader writes, which a kernel follows: the setup_data list (walked
+ * node by node), the initrd range and the platform (hardware_subarch).  Junk
+ * passed through from a bzImage's own header shows up here.
+ */
+static enum check_result check_loader_fields(struct check_ctx *ctx)
+{
+	const uint8_t *bp = boot.params;
+	uint64_t sd = *(const uint64_t *)(bp + BP_SETUP_DATA);
+	uint64_t rd = *(const uint32_t *)(bp + BP_RAMDISK_IMAGE) |
+		      (uint64_t) * (const uint32_t *)(bp + BP_EXT_RAMDISK_IMG) << 32;
+	uint64_t rd_len = *(const uint32_t *)(bp + BP_RAMDISK_SIZE) |
+			  (uint64_t) * (const uint32_t *)(bp + BP_EXT_RAMDISK_SIZE) << 32;
+	uint32_t subarch = *(const uint32_t *)(bp + BP_HW_SUBARCH);
+	unsigned int n = 0;
+
+	printf("INFO boot_params: type_of_loader 0x%x loadflags 0x%x heap_end_ptr 0x%x "
+	       "hardware_subarch 0x%x setup_data 0x%lx ramdisk 0x%lx+0x%lx\n",
+	       bp[BP_TYPE_OF_LOADER], bp[BP_LOADFLAGS], *(const uint16_t *)(bp + BP_HEAP_END_PTR),
+	       subarch, sd, rd, rd_len);
+	if (subarch != 0)
+		return check_fail(ctx, "hardware_subarch %u is not 0 (PC)", subarch);
+	if (rd_len && !boot_is_ram(rd, rd_len))
+		return check_fail(ctx, "initrd 0x%lx+0x%lx is not in RAM", rd, rd_len);
+	if (!(bp[BP_LOADFLAGS] & LOADFLAG_CAN_USE_HEAP) &&
+	    *(const uint16_t *)(bp + BP_HEAP_END_PTR))
+		return check_fail(ctx, "heap_end_ptr set without CAN_USE_HEAP");
+	for (; sd; n++) {
+		/* struct setup_data: next (8), type (4), len (4), data */
+		if (n == SETUP_DATA_MAX)
+			return check_fail(ctx, "setup_data list longer than %u", SETUP_DATA_MAX);
+		if (sd >= 0x100000000ULL || !boot_is_ram(sd, 16) ||
+		    !boot_is_ram(sd, 16 + (uint64_t) * (const uint32_t *)(sd + 12)))
+			return check_fail(ctx, "setup_data node %u at 0x%lx is not in RAM", n, sd);
+		sd = *(const uint64_t *)sd;
+	}
+	return CHECK_PASS;
+}
+
 static enum check_result check_boot_params(struct check_ctx *ctx)
 {
 	const uint8_t *bp = boot.params;
@@ -121,7 +163,9 @@ static enum check_result check_boot_params(struct check_ctx *ctx)
 	if (cmdline_len_at(boot.cmdline_addr, max) >= max)
 		return check_fail(ctx, "command line at 0x%lx is longer than cmdline_size %u",
 				  boot.cmdline_addr, size);
-	return check_memmap(ctx);
+	if (check_memmap(ctx) != CHECK_PASS)
+		return CHECK_FAIL;
+	return check_loader_fields(ctx);
 }
 
 static enum check_result check_start_info(struct check_ctx *ctx)

@@ -99,6 +99,114 @@ static void test_bzimage(void **state)
 	free(k);
 }
 
+/*
+ * A bzImage whose setup sector is junk: every loader-owned setup header field
+ * and everything outside the header (the sentinel at 0x1ef included) 0xff.
+ * boot_params must carry the loader's values, and the kernel's own fields
+ * must come through unchanged.
+ */
+static void test_bzimage_loader_fields_not_from_file(void **state)
+{
+	struct test_guest g;
+	struct boot_entry e;
+	size_t len;
+	uint8_t *k = make_bzimage(0x1000, &len);
+	struct setup_header *h = (struct setup_header *)(k + 0x1f1);
+	struct setup_header want;
+	uint8_t initrd[3000] = {1};
+	struct boot_request req = request(k, len);
+	const struct boot_params *bp;
+	const uint8_t *raw;
+	uint64_t addr;
+
+	(void)state;
+	memset(k, 0xff, 0x1f1);			  /* boot sector before the header */
+	memset(k + 0x268, 0xff, 5 * 512 - 0x268); /* setup code after it */
+	h->vid_mode = 0x1234;
+	h->realmode_swtch = 0xffffffff;
+	h->type_of_loader = 0x21;
+	h->loadflags = 0xff;
+	h->setup_move_size = 0xffff;
+	h->code32_start = 0xffffffff;
+	h->ramdisk_image = 0xffffffff;
+	h->ramdisk_size = 0xffffffff;
+	h->bootsect_kludge = 0xffffffff;
+	h->heap_end_ptr = 0xffff;
+	h->ext_loader_ver = 0xff;
+	h->ext_loader_type = 0xff;
+	h->cmd_line_ptr = 0xffffffff;
+	h->hardware_subarch = 0xffffffff;
+	h->hardware_subarch_data = UINT64_MAX;
+	h->setup_data = UINT64_MAX;
+	h->root_flags = 1;
+	h->root_dev = 0x0801;
+	want = *h;
+	req.initrd = initrd;
+	req.initrd_len = sizeof(initrd);
+
+	test_guest_init(&g);
+	/* A previous boot's leftovers in the zero page must not survive either. */
+	memset(g.ram + LAYOUT_BOOT_PARAMS, 0xee, 4096);
+	assert_int_equal(boot(&g, &req, &e), 0);
+	bp = zeropage(&g);
+	raw = (const uint8_t *)bp;
+	addr = bp->hdr.ramdisk_image | (uint64_t)bp->ext_ramdisk_image << 32;
+
+	assert_int_equal(bp->hdr.vid_mode, 0xffff);
+	assert_int_equal(bp->hdr.realmode_swtch, 0);
+	assert_int_equal(bp->hdr.type_of_loader, 0xff);
+	assert_int_equal(bp->hdr.loadflags, LOADED_HIGH);
+	assert_int_equal(bp->hdr.setup_move_size, 0);
+	assert_int_equal(bp->hdr.code32_start, LAYOUT_HIMEM_START);
+	assert_true(addr >= e.kernel_end && addr + sizeof(initrd) <= TEST_RAM_SIZE);
+	assert_memory_equal(g.ram + addr, initrd, sizeof(initrd));
+	assert_int_equal(bp->hdr.ramdisk_size, sizeof(initrd));
+	assert_int_equal(bp->ext_ramdisk_size, 0);
+	assert_int_equal(bp->hdr.bootsect_kludge, 0);
+	assert_int_equal(bp->hdr.heap_end_ptr, 0);
+	assert_int_equal(bp->hdr.ext_loader_ver, 0);
+	assert_int_equal(bp->hdr.ext_loader_type, 0);
+	assert_int_equal(bp->hdr.cmd_line_ptr, LAYOUT_CMDLINE);
+	assert_int_equal(bp->ext_cmd_line_ptr, 0);
+	assert_int_equal(bp->hdr.hardware_subarch, 0);
+	assert_int_equal(bp->hdr.hardware_subarch_data, 0);
+	assert_int_equal(bp->hdr.setup_data, 0);
+
+	/* The kernel's fields, as the file has them. */
+	assert_int_equal(bp->hdr.root_flags, 1);
+	assert_int_equal(bp->hdr.root_dev, 0x0801);
+	assert_int_equal(bp->hdr.setup_sects, want.setup_sects);
+	assert_int_equal(bp->hdr.version, want.version);
+	assert_int_equal(bp->hdr.boot_flag, 0xaa55);
+	assert_int_equal(bp->hdr.initrd_addr_max, want.initrd_addr_max);
+	assert_int_equal(bp->hdr.kernel_alignment, want.kernel_alignment);
+	assert_int_equal(bp->hdr.relocatable_kernel, want.relocatable_kernel);
+	assert_int_equal(bp->hdr.xloadflags, want.xloadflags);
+	assert_int_equal(bp->hdr.cmdline_size, want.cmdline_size);
+	assert_int_equal(bp->hdr.pref_address, want.pref_address);
+	assert_int_equal(bp->hdr.init_size, want.init_size);
+
+	/* Outside the header: zero but for the e820 table and the RSDP (none). */
+	for (size_t i = 0; i < offsetof(struct boot_params, hdr); i++) {
+		if (i >= offsetof(struct boot_params, e820_entries) &&
+		    i < offsetof(struct boot_params, e820_entries) + 1)
+			continue;
+		if (raw[i])
+			fail_msg("boot_params byte 0x%zx is 0x%x, not 0", i, raw[i]);
+	}
+	assert_int_equal(bp->e820_entries, 3);
+	for (size_t i = offsetof(struct boot_params, hdr) + sizeof(struct setup_header);
+	     i < offsetof(struct boot_params, e820_table); i++)
+		if (raw[i])
+			fail_msg("boot_params byte 0x%zx is 0x%x, not 0", i, raw[i]);
+	for (size_t i = offsetof(struct boot_params, e820_table) + 3 * sizeof(bp->e820_table[0]);
+	     i < sizeof(*bp); i++)
+		if (raw[i])
+			fail_msg("boot_params byte 0x%zx is 0x%x, not 0", i, raw[i]);
+	test_guest_free(&g);
+	free(k);
+}
+
 static void test_bzimage_setup_sects_zero_means_four(void **state)
 {
 	struct test_guest g;
@@ -935,6 +1043,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bzimage),
+	    cmocka_unit_test(test_bzimage_loader_fields_not_from_file),
 	    cmocka_unit_test(test_bzimage_setup_sects_zero_means_four),
 	    cmocka_unit_test(test_elf),
 	    cmocka_unit_test(test_elf_virtual_entry),
