@@ -2,6 +2,7 @@
 /* Sizes, defaults and the whole-config checks of config_validate(). */
 #include <errno.h>
 
+#include "config/paths.h"
 #include "test_helpers.h"
 
 static void test_size_suffixes(void **state)
@@ -174,6 +175,69 @@ static void test_free_twice_is_safe(void **state)
 	config_free(&p.cfg);
 }
 
+static void test_validate_one_socket_path_per_device(void **state)
+{
+	struct parsed p;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_line(&p, "-kernel /k -serial socket,path=/s,server,nowait "
+					"-device virtio-serial-device "
+					"-chardev socket,id=c0,path=/s,server,nowait "
+					"-device virtconsole,chardev=c0,id=con0"),
+			 0);
+	assert_int_equal(config_validate(&p.cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "socket path '/s' is used by both -serial and virtconsole 'con0'");
+	config_free(&p.cfg);
+	assert_int_equal(parse_line(&p, "-kernel /k -serial socket,path=/s,server,nowait "
+					"-device virtio-serial-device "
+					"-chardev socket,id=c0,path=/t,server,nowait "
+					"-device virtconsole,chardev=c0,id=con0"),
+			 0);
+	assert_int_equal(config_validate(&p.cfg, err, sizeof(err)), 0);
+	config_free(&p.cfg);
+}
+
+static void test_paths_made_absolute(void **state)
+{
+	struct parsed p;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_line(&p, "-kernel k.bin -initrd ./i.img -pidfile /run/p -D log "
+					"-serial file,path=out/serial.log -mem-path . "
+					"-drive id=d0,file=disk.img -incoming file:tmpl"),
+			 0);
+	assert_int_equal(config_make_paths_absolute(&p.cfg, "/home/u", err, sizeof(err)), 0);
+	assert_string_equal(p.cfg.kernel, "/home/u/k.bin");
+	assert_string_equal(p.cfg.initrd, "/home/u/i.img");
+	assert_string_equal(p.cfg.pidfile, "/run/p");
+	assert_string_equal(p.cfg.log_file, "/home/u/log");
+	assert_string_equal(p.cfg.serial.path, "/home/u/out/serial.log");
+	assert_string_equal(p.cfg.mem_path, "/home/u");
+	assert_string_equal(p.cfg.drives[0].path, "/home/u/disk.img");
+	assert_string_equal(p.cfg.incoming, "file:/home/u/tmpl");
+	config_free(&p.cfg);
+}
+
+static void test_paths_socket_too_long_once_absolute(void **state)
+{
+	char cwd[128], err[256];
+	struct parsed p;
+
+	(void)state;
+	memset(cwd, 'd', sizeof(cwd) - 1);
+	cwd[0] = '/';
+	cwd[sizeof(cwd) - 1] = '\0';
+	assert_int_equal(parse_line(&p, "-kernel /k -serial socket,path=s.sock,server,nowait"), 0);
+	assert_int_equal(config_make_paths_absolute(&p.cfg, cwd, err, sizeof(err)), -ENAMETOOLONG);
+	assert_string_equal(err, "socket path 's.sock' is too long once made absolute for "
+				 "-daemonize (134 bytes, at most 107): give a shorter or absolute "
+				 "path");
+	assert_string_equal(p.cfg.serial.path, "s.sock");
+	config_free(&p.cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +252,9 @@ int main(void)
 	    cmocka_unit_test(test_validate_topology),
 	    cmocka_unit_test(test_validate_memory),
 	    cmocka_unit_test(test_free_twice_is_safe),
+	    cmocka_unit_test(test_validate_one_socket_path_per_device),
+	    cmocka_unit_test(test_paths_made_absolute),
+	    cmocka_unit_test(test_paths_socket_too_long_once_absolute),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
