@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MulanPSL-2.0
+"""QMP latency: our VMM vs QEMU microvm, side by side in one run.
+
+Both VMs run the test guest paused (-S, 1 vCPU, 128 MiB), so only the
+control path is measured. Each line is N runs (default 1000), median and p99:
+  connect    connect + greeting + qmp_capabilities reply (a new connection each)
+  status     query-status round trip on an open connection
+  hotplug    blockdev-add + device_add round trips (ours: into a blk slot)
+  unplug     device_del sent -> DEVICE_DELETED received (ours)
+  node       blockdev-add + blockdev-del round trips (both)
+QEMU microvm's virtio-mmio transports cannot be hot-plugged (its buses refuse
+device_add), and a PCIe unplug waits for the guest OS to eject the device, so
+the hotplug and unplug lines have no QEMU figure; `node` is the part both do.
+
+Usage: python3 bench/qmp.py [-n 1000] [--vmm BIN] [--guest ELF] [--qemu BIN] [--json FILE]
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib as bl  # noqa: E402
+
+
+class Client:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(path)
+        self.buf = b""
+        self.recv()
+
+    def recv(self):
+        while b"\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return json.loads(line)
+
+    def reply(self):
+        while True:
+            m = self.recv()
+            if "event" not in m:
+                return m
+
+    def cmd(self, name, args=None):
+        req = {"execute": name}
+        if args:
+            req["arguments"] = args
+        self.s.sendall(json.dumps(req).encode())
+        r = self.reply()
+        if "error" in r:
+            raise RuntimeError(f"{name}: {r['error']}")
+        return r
+
+    def close(self):
+        self.s.close()
+
+
+def start(argv, sock):
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    end = time.monotonic() + 30
+    while not os.path.exists(sock):
+        if p.poll() is not None or time.monotonic() > end:
+            p.kill()
+            raise bl.Skip(f"{argv[0]} did not open its QMP socket: {p.stderr.read().decode()}")
+        time.sleep(0.01)
+    return p
+
+
+def timed(fn, n):
+    out = []
+    for i in range(n):
+        t = time.perf_counter_ns()
+        fn(i)
+        out.append((time.perf_counter_ns() - t) / 1e3)
+    return out
+
+
+def stats(v):
+    if not v:
+        return None
+    s = bl.summary(v)
+    s["p99"] = bl.percentile(v, 99)
+    return s
+
+
+def measure(sock, n, img, ours):
+    res = {}
+
+    def connect(_):
+        c = Client(sock)
+        c.cmd("qmp_capabilities")
+        c.close()
+
+    res["connect"] = timed(connect, n)
+    c = Client(sock)
+    c.cmd("qmp_capabilities")
+    res["status"] = timed(lambda i: c.cmd("query-status"), n)
+
+    def node(i):
+        # aio threads: QEMU refuses aio=native without cache.direct
+        c.cmd("blockdev-add", {"driver": "raw", "node-name": f"n{i}", "file":
+                               {"driver": "file", "filename": img, "aio": "threads"}})
+        c.cmd("blockdev-del", {"node-name": f"n{i}"})
+
+    res["node"] = timed(node, n)
+    if ours:
+        plug, unplug = [], []
+        for i in range(n):
+            t = time.perf_counter_ns()
+            c.cmd("blockdev-add", {"driver": "raw", "node-name": f"d{i}", "read-only": False,
+                                   "file": {"driver": "file", "filename": img,
+                                            "aio": "native"}})
+            c.cmd("device_add", {"id": f"d{i}", "driver": "virtio-blk-mmio",
+                                 "drive": f"d{i}", "addr": str(1 + i % 3), "romfile": ""})
+            plug.append((time.perf_counter_ns() - t) / 1e3)
+            t = time.perf_counter_ns()
+            c.s.sendall(json.dumps({"execute": "device_del",
+                                    "arguments": {"id": f"d{i}"}}).encode())
+            while c.recv().get("event") != "DEVICE_DELETED":
+                pass
+            unplug.append((time.perf_counter_ns() - t) / 1e3)
+            c.reply()
+        res["hotplug"], res["unplug"] = plug, unplug
+    c.close()
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=1000)
+    bl.add_path_args(ap)
+    args = ap.parse_args()
+    bl.check_paths(args)
+    results = {}
+    with tempfile.TemporaryDirectory() as d:
+        img = os.path.join(d, "disk.img")
+        with open(img, "wb") as f:
+            f.truncate(1 << 20)
+        append = "svtest=1"
+        runs = {
+            "ours": [args.vmm, "-machine", "microvm", "-smp", "1", "-m", "128", "-kernel",
+                     args.guest, "-append", append, "-S", "-qmp",
+                     f"unix:{d}/ours.sock,server,nowait"],
+            "qemu": [args.qemu, *bl.QEMU_BASE, *args.qemu_extra, "-m", "128", "-smp", "1",
+                     "-kernel", args.guest, "-append", append, "-S", "-display", "none",
+                     "-qmp", f"unix:{d}/qemu.sock,server=on,wait=off"],
+        }
+        for name, argv in runs.items():
+            sock = f"{d}/{name}.sock"
+            try:
+                p = start([str(a) for a in argv], sock)
+            except bl.Skip as e:
+                print(f"{name}: skipped: {e}")
+                continue
+            try:
+                results[name] = {k: stats(v) for k, v in
+                                 measure(sock, args.n, img, name == "ours").items()}
+            finally:
+                p.kill()
+                p.wait()
+    host = bl.host_description()
+    print(f"QMP latency, {args.n} runs each, microseconds; {host.get('cpu')}, "
+          f"{host.get('cpus')} CPUs, kernel {host.get('kernel')}, {host.get('date')}")
+    rows = []
+    labels = [("connect", "connect + greeting + qmp_capabilities"),
+              ("status", "query-status round trip"),
+              ("hotplug", "blockdev-add + device_add"),
+              ("unplug", "device_del -> DEVICE_DELETED"),
+              ("node", "blockdev-add + blockdev-del")]
+    for key, label in labels:
+        o = results.get("ours", {}).get(key)
+        q = results.get("qemu", {}).get(key)
+        ratio = f"{q['median'] / o['median']:.1f}x" if o and q else "-"
+        rows.append([label, bl.fmt(o and o["median"], digits=1), bl.fmt(o and o["p99"], digits=1),
+                     bl.fmt(q and q["median"], digits=1), bl.fmt(q and q["p99"], digits=1),
+                     ratio])
+    bl.print_table(["µs", "ours median", "ours p99", "QEMU median", "QEMU p99",
+                    "QEMU/ours (median)"], rows)
+    if args.json:
+        bl.write_json(args.json, {"runs": args.n, "host": host, "results": results})
+
+
+if __name__ == "__main__":
+    main()
