@@ -234,8 +234,9 @@ static int prealloc(uint8_t *base, uint64_t size)
 		no_madvise = true; /* before Linux 5.14: touch each page */
 		for (uint64_t p = 0; p < len; p += (uint64_t)page) {
 			volatile uint8_t *b = base + off + p;
+			uint8_t v = *b;
 
-			*b = *b;
+			*b = v; /* a write fault, as MAP_POPULATE makes on private memory */
 		}
 	}
 	return 0;
