@@ -51,6 +51,10 @@ TARGET_MEM_RATIO = 5.0
 
 # ------------------------------------------------------------------ commands
 
+# the test guest ends its runs through port 0xf4: both VMMs need the device
+DEBUG_EXIT = ("-device", "isa-debug-exit,iobase=0xf4,iosize=4")
+
+
 def ours_cmd(args, kernel, append, mem=GUEST_MEM_MIB, extra=()):
     return [args.vmm, "-machine", "microvm", "-smp", "1", "-m", str(mem),
             "-kernel", kernel, "-append", append, *extra]
@@ -83,7 +87,8 @@ def run_first_ours(args, tmp, i):
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     env = dict(os.environ, STRATOVIRT_LOG_LEVEL="info")
     try:
-        pid, t_real, t_mono = bl.spawn(ours_cmd(args, args.guest, "mode=first"),
+        pid, t_real, t_mono = bl.spawn(ours_cmd(args, args.guest, "mode=first",
+                                                extra=DEBUG_EXIT),
                                        stderr=fd, env=env)
     finally:
         os.close(fd)
@@ -411,7 +416,8 @@ def part_memory(args, tmp, results):
     runs = {"ours": [], "qemu": []}
     for i in range(args.mem_runs):
         for name, argv in (
-                ("ours", ours_cmd(args, args.guest, append, extra=("-serial", "stdio"))),
+                ("ours", ours_cmd(args, args.guest, append,
+                                  extra=("-serial", "stdio", *DEBUG_EXIT))),
                 ("qemu", qemu_cmd(args, args.guest, append,
                                   extra=("-display", "none", "-serial", "stdio",
                                          "-device", "isa-debug-exit,iobase=0xf4,iosize=4")))):

@@ -153,7 +153,7 @@ def tap_stats():
 def ours_cmd(args, bench, count, disk):
     argv = [args.vmm, "-machine", "microvm", "-smp", "1", "-m", str(GUEST_MEM_MIB),
             "-kernel", args.guest, "-append", guest_append(bench, count),
-            "-serial", "stdio"]
+            "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if bench.startswith("blk"):
         argv += ["-drive", f"id=bd0,file={disk},readonly=on,direct=off",
                  "-device", "virtio-blk-device,drive=bd0,id=blk0"]

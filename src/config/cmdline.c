@@ -4,12 +4,15 @@
  * struct vm_config.  Both spellings upstream ever accepted are taken: the
  * early one (v0.x) and the QEMU-like one of v2 that Kata Containers uses.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config/config_internal.h"
+#include "machine/cpu_features.h"
 
 enum arg_kind {
 	ARG_NONE,
@@ -155,7 +158,7 @@ static int opt_config(struct parse_ctx *ctx, const char *opt, const char *arg)
 static int opt_machine(struct parse_ctx *ctx, const char *opt, const char *arg)
 {
 	struct vm_config *cfg = ctx->cfg;
-	bool dump = cfg->dump_guest_core, share = cfg->mem_share, acpi = cfg->acpi, usb;
+	bool dump = cfg->dump_guest_core, share = cfg->mem_share, acpi = cfg->acpi, usb = false;
 	const char *type, *accel;
 	struct kvlist kv;
 	int ret;
@@ -172,11 +175,13 @@ static int opt_machine(struct parse_ctx *ctx, const char *opt, const char *arg)
 	if (!ret)
 		ret = kv_bool(&kv, "dump-guest-core", &dump);
 	if (!ret)
+		ret = kv_bool(&kv, "usb", &usb);
+	if (!ret && usb)
+		ret = kv_bad(&kv, "usb", "on", "only off is supported (no USB)");
+	if (!ret)
 		ret = kv_bool(&kv, "mem-share", &share);
 	if (!ret)
 		ret = kv_bool(&kv, "acpi", &acpi);
-	if (!ret)
-		ret = kv_bool(&kv, "usb", &usb);
 	if (!ret)
 		ret = kv_check_unused(&kv);
 	if (!ret) {
@@ -227,9 +232,10 @@ static int opt_smp(struct parse_ctx *ctx, const char *opt, const char *arg)
 
 static int opt_mem(struct parse_ctx *ctx, const char *opt, const char *arg)
 {
+	bool as_bytes = false;
 	const char *size;
 	struct kvlist kv;
-	uint64_t bytes;
+	uint64_t bytes = 0;
 	int ret;
 
 	ret = kv_parse(&kv, opt, arg, "size", ctx->err, ctx->errlen);
@@ -238,10 +244,25 @@ static int opt_mem(struct parse_ctx *ctx, const char *opt, const char *arg)
 	size = kv_get(&kv, "size");
 	if (!size)
 		ret = ERR(ctx, "%s needs a size", opt);
-	else if (cfg_parse_mem(size, &bytes) || bytes < CFG_MIN_MEM || bytes > CFG_MAX_MEM)
+	else if (cfg_parse_mem(size, &bytes, &as_bytes))
+		ret = ERR(ctx, "invalid value '%s' for %s size: must be 128M..512G", size, opt);
+	else if (as_bytes && bytes < CFG_MIN_MEM)
+		ret = ERR(ctx,
+			  "invalid value '%s' for %s size: read as bytes (%llu MiB), below the "
+			  "128 MiB minimum",
+			  size, opt, (unsigned long long)(bytes >> 20));
+	else if (bytes < CFG_MIN_MEM || bytes > CFG_MAX_MEM)
 		ret = ERR(ctx, "invalid value '%s' for %s size: must be 128M..512G", size, opt);
 	if (!ret)
 		ret = kv_check_unused(&kv);
+	if (!ret && as_bytes) {
+		char q[CFG_ECHO_MAX + 8];
+
+		/* a bare number this large is bytes: say so, as it is not what -m 256 means */
+		cfg_quote(q, sizeof(q), size);
+		fprintf(stderr, "stratovirt: note: %s %s read as bytes (%llu MiB)\n", opt, q,
+			(unsigned long long)(bytes >> 20));
+	}
 	if (!ret)
 		ctx->cfg->mem_size = bytes;
 	kv_free(&kv);
@@ -383,29 +404,56 @@ static int opt_serial(struct parse_ctx *ctx, const char *opt, const char *arg)
 	return ret;
 }
 
-static int add_cpu_hide(struct parse_ctx *ctx, const char *opt, const char *feat)
+static void drop_cpu_flag(char **list, int *nr, const char *feat)
+{
+	for (int i = 0; i < *nr; i++) {
+		if (strcmp(list[i], feat))
+			continue;
+		free(list[i]);
+		memmove(&list[i], &list[i + 1], (size_t)(*nr - i - 1) * sizeof(list[0]));
+		(*nr)--;
+		return;
+	}
+}
+
+/*
+ * item is the feature as written (+feat, -feat, feat=on|off): on, the host
+ * must offer it (checked when the vCPUs are made); off, the guest does not see
+ * it.  The later of two settings for one feature wins.
+ */
+static int set_cpu_flag(struct parse_ctx *ctx, const char *opt, const char *item, const char *feat,
+			bool on)
 {
 	struct vm_config *cfg = ctx->cfg;
-	int i;
+	char **list = on ? cfg->cpu_need : cfg->cpu_hide;
+	int *nr = on ? &cfg->nr_cpu_need : &cfg->nr_cpu_hide;
+	const char *name;
 
 	if (!*feat)
-		return ERR(ctx, "invalid value '-' for %s: empty feature name", opt);
-	for (i = 0; i < cfg->nr_cpu_hide; i++)
-		if (!strcmp(cfg->cpu_hide[i], feat))
+		return ERR(ctx, "invalid value '%s' for %s: empty feature name", item, opt);
+	name = cpu_feature_name(feat);
+	if (!name)
+		return ERR(ctx, "invalid value '%s' for %s: unknown CPU feature '%s'", item, opt,
+			   feat);
+	drop_cpu_flag(on ? cfg->cpu_hide : cfg->cpu_need,
+		      on ? &cfg->nr_cpu_hide : &cfg->nr_cpu_need, name);
+	for (int i = 0; i < *nr; i++)
+		if (!strcmp(list[i], name))
 			return 0;
-	if (cfg->nr_cpu_hide >= CFG_MAX_CPU_FLAGS)
-		return ERR(ctx, "too many features at '%s' for %s (at most %d)", feat, opt,
+	if (*nr >= CFG_MAX_CPU_FLAGS)
+		return ERR(ctx, "too many features at '%s' for %s (at most %d)", item, opt,
 			   CFG_MAX_CPU_FLAGS);
-	cfg->cpu_hide[cfg->nr_cpu_hide] = strdup(feat);
-	if (!cfg->cpu_hide[cfg->nr_cpu_hide])
+	list[*nr] = strdup(name);
+	if (!list[*nr])
 		return cfg_nomem(ctx->err, ctx->errlen);
-	cfg->nr_cpu_hide++;
+	(*nr)++;
 	return 0;
 }
 
 static int opt_cpu(struct parse_ctx *ctx, const char *opt, const char *arg)
 {
 	struct vm_config *cfg = ctx->cfg;
+	char item[CFG_ECHO_MAX + 8];
 	struct kvlist kv;
 	int ret, i;
 	bool on;
@@ -420,22 +468,25 @@ static int opt_cpu(struct parse_ctx *ctx, const char *opt, const char *arg)
 	for (i = 0; i < cfg->nr_cpu_hide; i++)
 		free(cfg->cpu_hide[i]);
 	cfg->nr_cpu_hide = 0;
+	for (i = 0; i < cfg->nr_cpu_need; i++)
+		free(cfg->cpu_need[i]);
+	cfg->nr_cpu_need = 0;
 	for (i = 1; !ret && i < kv.n; i++) {
 		struct kv_item *it = &kv.items[i];
 
-		if (it->key[0] == '-' && !it->val) {
-			ret = add_cpu_hide(ctx, opt, it->key + 1);
-		} else if (it->key[0] == '+' && !it->val) {
-			if (!it->key[1])
-				ret = ERR(ctx, "invalid value '+' for %s: empty feature name", opt);
+		if ((it->key[0] == '-' || it->key[0] == '+') && !it->val) {
+			ret = set_cpu_flag(ctx, opt, it->key, it->key + 1, it->key[0] == '+');
 		} else if (it->val) {
-			/* "feat=off" is the QEMU spelling of "-feat" */
+			/* "feat=on|off" is QEMU's spelling of "+feat" / "-feat" */
+			snprintf(item, sizeof(item), "%s=%s", it->key, it->val);
 			if (cfg_parse_bool(it->val, &on))
 				ret = kv_bad(&kv, it->key, it->val, "must be on or off");
-			else if (!on)
-				ret = add_cpu_hide(ctx, opt, it->key);
+			else
+				ret = set_cpu_flag(ctx, opt, item, it->key, on);
 		} else {
-			ret = ERR(ctx, "invalid value '%s' for %s: features are +name or -name",
+			ret = ERR(ctx,
+				  "invalid value '%s' for %s: features are +name, -name or "
+				  "name=on|off",
 				  it->key, opt);
 		}
 	}
@@ -549,9 +600,10 @@ static const struct option_def *find_option(const char *name)
 	return NULL;
 }
 
+/* "-1" is a (negative, so invalid) value, not an option: no option starts with a digit */
 static bool is_option(const char *s)
 {
-	return s[0] == '-' && s[1];
+	return s[0] == '-' && s[1] && !isdigit((unsigned char)s[1]);
 }
 
 /* Joins argv[*i+1 ..] up to the next option; *i is left on the last word. */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config_internal.h"
 
@@ -42,6 +44,8 @@ void config_free(struct vm_config *cfg)
 	free(cfg->cpu_model);
 	for (i = 0; i < cfg->nr_cpu_hide; i++)
 		free(cfg->cpu_hide[i]);
+	for (i = 0; i < cfg->nr_cpu_need; i++)
+		free(cfg->cpu_need[i]);
 	free(cfg->mem_path);
 	free(cfg->kernel);
 	free(cfg->initrd);
@@ -237,13 +241,106 @@ static int validate_devices(struct vm_config *cfg, char *err, size_t errlen)
 	if (cfg->has_vsock && (cfg->vsock_cid < CFG_MIN_CID || cfg->vsock_cid > CFG_MAX_CID))
 		return cfg_err(err, errlen, "invalid vsock guest-cid '%llu': must be %llu..%llu",
 			       (unsigned long long)cfg->vsock_cid, CFG_MIN_CID, CFG_MAX_CID);
-	if (cfg->has_rng && !cfg->rng_file)
-		return cfg_err(err, errlen, "the rng device needs a random file");
 	if (cfg->has_rng && cfg->rng_bytes_per_sec &&
 	    (cfg->rng_bytes_per_sec < CFG_MIN_RNG_BPS || cfg->rng_bytes_per_sec > CFG_MAX_RNG_BPS))
 		return cfg_err(err, errlen, "invalid rng rate '%llu' bytes/s: must be %llu..%llu",
 			       (unsigned long long)cfg->rng_bytes_per_sec, CFG_MIN_RNG_BPS,
 			       CFG_MAX_RNG_BPS);
+	return 0;
+}
+
+/* Every device the guest sees has its own id, whether given or defaulted. */
+struct dev_name {
+	const char *id;
+	const char *kind;
+};
+
+static int validate_device_ids(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	struct dev_name names[CFG_MAX_DRIVES + CFG_MAX_NETS + CFG_MAX_CONSOLES + 2];
+	int n = 0, i, j;
+
+	for (i = 0; i < cfg->nr_drives; i++)
+		if (cfg->drives[i].has_device && cfg->drives[i].device_id)
+			names[n++] =
+			    (struct dev_name){cfg->drives[i].device_id, "virtio-blk-device"};
+	for (i = 0; i < cfg->nr_nets; i++)
+		if (cfg->nets[i].has_device && cfg->nets[i].device_id)
+			names[n++] = (struct dev_name){cfg->nets[i].device_id, "virtio-net-device"};
+	for (i = 0; i < cfg->nr_consoles; i++)
+		if (cfg->consoles[i].id)
+			names[n++] = (struct dev_name){cfg->consoles[i].id, "virtconsole"};
+	if (cfg->has_rng && cfg->rng_id)
+		names[n++] = (struct dev_name){cfg->rng_id, "virtio-rng-device"};
+	if (cfg->has_vsock && cfg->vsock_id)
+		names[n++] = (struct dev_name){cfg->vsock_id, "vsock"};
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (!strcmp(names[i].id, names[j].id))
+				return cfg_err(
+				    err, errlen,
+				    "duplicate device id '%s': a %s and a %s have it (an "
+				    "id= left out is the back end's id)",
+				    names[i].id, names[j].kind, names[i].kind);
+	return 0;
+}
+
+/* The virtio-mmio windows are few: say at start-up what does not fit. */
+static int validate_transports(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	int disks = 0, nics = 0, blk, net, total, i;
+
+	for (i = 0; i < cfg->nr_drives; i++)
+		disks += cfg->drives[i].has_device;
+	for (i = 0; i < cfg->nr_nets; i++)
+		nics += cfg->nets[i].has_device;
+	blk = disks > CFG_BLK_SLOTS ? disks : CFG_BLK_SLOTS;
+	net = nics > CFG_NET_SLOTS ? nics : CFG_NET_SLOTS;
+	total = blk + net + cfg->nr_consoles + (cfg->has_rng ? 1 : 0);
+	if (total > CFG_MAX_VIRTIO_DEVS)
+		return cfg_err(err, errlen,
+			       "too many virtio devices: %d disks, %d NICs, %d consoles and %d rng "
+			       "need %d virtio-mmio slots (disks take at least %d, NICs at least "
+			       "%d), at most %d",
+			       disks, nics, cfg->nr_consoles, cfg->has_rng ? 1 : 0, total,
+			       CFG_BLK_SLOTS, CFG_NET_SLOTS, CFG_MAX_VIRTIO_DEVS);
+	return 0;
+}
+
+/* An entropy source that is a directory or a FIFO would feed the guest nothing. */
+static int validate_rng_file(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	const char *opt = cfg->rng_opt ? cfg->rng_opt : "rng";
+	struct stat st;
+
+	if (!cfg->has_rng)
+		return 0;
+	if (!cfg->rng_file)
+		return cfg_err(err, errlen, "the rng device needs a random file");
+	if (stat(cfg->rng_file, &st))
+		return cfg_err(err, errlen, "invalid value '%s' for %s: %s", cfg->rng_file, opt,
+			       strerror(errno));
+	if (!S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode))
+		return cfg_err(err, errlen,
+			       "invalid value '%s' for %s: not a character device or regular file",
+			       cfg->rng_file, opt);
+	if (access(cfg->rng_file, R_OK))
+		return cfg_err(err, errlen, "invalid value '%s' for %s: not readable: %s",
+			       cfg->rng_file, opt, strerror(errno));
+	return 0;
+}
+
+int config_refuse_unsupported(const struct vm_config *cfg, char *err, size_t errlen)
+{
+	/* parsed and checked, not implemented: one line each until it lands */
+	if (cfg->incoming)
+		return cfg_err(err, errlen, "-incoming is not supported yet");
+	if (cfg->has_vsock)
+		return cfg_err(err, errlen, "%s is not supported yet",
+			       cfg->vsock_opt ? cfg->vsock_opt : "vsock");
+	if (cfg->has_balloon)
+		return cfg_err(err, errlen, "%s is not supported yet",
+			       cfg->balloon_opt ? cfg->balloon_opt : "balloon");
 	return 0;
 }
 
@@ -304,5 +401,14 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 		return ret;
 	if (cfg->qmp_path && !*cfg->qmp_path)
 		return cfg_err(err, errlen, "empty QMP socket path");
-	return validate_devices(cfg, err, errlen);
+	ret = validate_devices(cfg, err, errlen);
+	if (!ret)
+		ret = validate_device_ids(cfg, err, errlen);
+	if (!ret)
+		ret = validate_transports(cfg, err, errlen);
+	if (!ret)
+		ret = validate_rng_file(cfg, err, errlen);
+	if (!ret)
+		ret = config_refuse_unsupported(cfg, err, errlen);
+	return ret;
 }

@@ -18,6 +18,20 @@
 #define CFG_MAX_MEM	  (512ULL << 30)
 #define CFG_DEFAULT_MEM	  (256ULL << 20)
 
+/*
+ * virtio-mmio transports: 16 windows (LAYOUT_VIRTIO_MMIO_MAX).  virtio-blk
+ * always takes at least CFG_BLK_SLOTS of them and virtio-net at least
+ * CFG_NET_SLOTS (empty hot-replace slots, src/virtio/blk.h and net.h); each
+ * console and the rng take one more.
+ */
+#define CFG_MAX_VIRTIO_DEVS 16
+#define CFG_BLK_SLOTS	    4
+#define CFG_NET_SLOTS	    2
+
+/* -device isa-debug-exit: the one port range it may have */
+#define CFG_DEBUG_EXIT_IOBASE 0xf4
+#define CFG_DEBUG_EXIT_IOSIZE 4
+
 enum chardev_kind { CHR_NONE = 0, CHR_STDIO, CHR_PTY, CHR_FILE, CHR_SOCKET };
 
 struct chardev_config {
@@ -72,8 +86,10 @@ struct vm_config {
 	unsigned max_cpus;
 	unsigned sockets, dies, clusters, cores, threads;
 	char *cpu_model;		   /* "host" or NULL */
-	char *cpu_hide[CFG_MAX_CPU_FLAGS]; /* -cpu host,-feat */
+	char *cpu_hide[CFG_MAX_CPU_FLAGS]; /* -cpu host,-feat or feat=off */
 	int nr_cpu_hide;
+	char *cpu_need[CFG_MAX_CPU_FLAGS]; /* -cpu host,+feat or feat=on: the host must offer it */
+	int nr_cpu_need;
 
 	/* memory */
 	uint64_t mem_size;
@@ -99,13 +115,17 @@ struct vm_config {
 	bool has_rng;
 	char *rng_id; /* -device virtio-rng-device id, else the -object id */
 	char *rng_file;
+	const char *rng_opt;	    /* where rng_file came from, for messages */
 	uint64_t rng_bytes_per_sec; /* 0: unlimited */
 	bool has_vsock;
 	char *vsock_id;
 	uint64_t vsock_cid;
 	int vsock_fd; /* -1 */
+	const char *vsock_opt;
 	bool has_balloon;
 	bool balloon_deflate_on_oom;
+	const char *balloon_opt;
+	bool debug_exit; /* -device isa-debug-exit: port 0xf4 ends the VM */
 	char *iothreads[CFG_MAX_IOTHREADS];
 	int nr_iothreads;
 
@@ -139,8 +159,13 @@ int config_parse_cmdline(struct vm_config *cfg, int argc, char **argv, enum conf
 /* Parses a JSON configuration (early StratoVirt format). */
 int config_parse_json_text(struct vm_config *cfg, const char *text, char *err, size_t errlen);
 int config_parse_json_file(struct vm_config *cfg, const char *path, char *err, size_t errlen);
-/* Cross-option checks once everything is parsed (kernel given, topology, ...). */
+/*
+ * Cross-option checks once everything is parsed (kernel given, topology, ids,
+ * device counts, the rng file), then config_refuse_unsupported().
+ */
 int config_validate(struct vm_config *cfg, char *err, size_t errlen);
+/* -EINVAL for an option that is parsed but not implemented yet. */
+int config_refuse_unsupported(const struct vm_config *cfg, char *err, size_t errlen);
 
 /* Size with optional K/M/G/T suffix; bare number = default_shift units. */
 int config_parse_size(const char *s, unsigned default_shift, uint64_t *out);

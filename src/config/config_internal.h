@@ -23,8 +23,17 @@
 #define CFG_MAX_CID	0xfffffffeULL
 #define CFG_SERIAL_MAX	20 /* virtio-blk ID string */
 
-/* Writes one line to err and returns -EINVAL. */
+/* Longest value echoed in a message; a longer one is cut and ends in "...". */
+#define CFG_ECHO_MAX 128
+
+/*
+ * Writes one line to err and returns -EINVAL.  Every %s argument is a value
+ * from the user: control characters are written as \xNN and a value longer
+ * than CFG_ECHO_MAX is cut.  Conversions: %s %c %d %u %x (with l, ll, z), %%.
+ */
 int cfg_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Writes s to dst as cfg_err() echoes a value; returns the length written. */
+size_t cfg_quote(char *dst, size_t len, const char *s);
 /* Writes "out of memory" to err and returns -ENOMEM. */
 int cfg_nomem(char *err, size_t errlen);
 /* Replaces *dst with a copy of src (NULL clears it); -ENOMEM on failure. */
@@ -35,8 +44,9 @@ int cfg_parse_bool(const char *s, bool *out);
 int cfg_parse_mac(const char *s, uint8_t mac[6]);
 int cfg_check_uuid(const char *s);
 int cfg_parse_fd_list(const char *s, int *fds, int max, int *nr);
-/* -m: bare number is MiB unless >= 1 MiB, then bytes. */
-int cfg_parse_mem(const char *s, uint64_t *out);
+/* -m: a bare number is MiB unless it is CFG_MEM_BYTES_FROM or more, then bytes. */
+#define CFG_MEM_BYTES_FROM (1ULL << 20)
+int cfg_parse_mem(const char *s, uint64_t *out, bool *bytes);
 /* Fills missing topology values and checks them against nr_cpus/max_cpus. */
 int cfg_check_topology(struct vm_config *cfg, const char *opt, char *err, size_t errlen);
 

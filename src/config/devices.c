@@ -358,6 +358,7 @@ int opt_rng(struct parse_ctx *ctx, const char *arg)
 	cfg->rng_file = file;
 	cfg->rng_bytes_per_sec = bps;
 	cfg->has_rng = true;
+	cfg->rng_opt = "-rng random_file";
 	return 0;
 }
 
@@ -378,5 +379,6 @@ int opt_balloon(struct parse_ctx *ctx, const char *arg)
 		return ret;
 	ctx->cfg->has_balloon = true;
 	ctx->cfg->balloon_deflate_on_oom = deflate;
+	ctx->cfg->balloon_opt = "-balloon";
 	return 0;
 }

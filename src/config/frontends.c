@@ -3,10 +3,12 @@
  * -device: the guest-visible half of each device, and the join of every
  * front end with the back end it names (order on the line does not matter).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config/config_internal.h"
 
@@ -149,6 +151,8 @@ static int dev_vsock(struct parse_ctx *ctx, struct kvlist *kv)
 	cfg->vsock_cid = cid;
 	cfg->vsock_fd = fd == UINT64_MAX ? -1 : (int)fd;
 	cfg->has_vsock = true;
+	cfg->vsock_opt =
+	    strcmp(kv->opt, "-device vsock") ? "-device vhost-vsock-device" : "-device vsock";
 	return 0;
 }
 
@@ -168,7 +172,46 @@ static int dev_balloon(struct parse_ctx *ctx, struct kvlist *kv)
 		return ret;
 	ctx->cfg->has_balloon = true;
 	ctx->cfg->balloon_deflate_on_oom = deflate;
+	ctx->cfg->balloon_opt = "-device virtio-balloon-device";
 	return 0;
+}
+
+/* Parses "0xf4" or "244". */
+static int parse_port(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!s || !isxdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, !strncasecmp(s, "0x", 2) ? 16 : 10);
+	return errno || *end || end == s ? -EINVAL : 0;
+}
+
+/*
+ * QEMU's isa-debug-exit, at the one place our test guest and benchmarks use:
+ * a write to port 0xf4 ends the VM with the written value as exit status.
+ */
+static int dev_debug_exit(struct parse_ctx *ctx, struct kvlist *kv)
+{
+	const char *base = kv_get(kv, "iobase"), *size = kv_get(kv, "iosize");
+	char *id = NULL;
+	uint64_t v;
+	int ret;
+
+	if (ctx->cfg->debug_exit)
+		return ERR(ctx, "%s given twice", kv->opt);
+	if (base && (parse_port(base, &v) || v != CFG_DEBUG_EXIT_IOBASE))
+		return kv_bad(kv, "iobase", base, "only 0xf4 is supported");
+	if (size && (parse_port(size, &v) || v != CFG_DEBUG_EXIT_IOSIZE))
+		return kv_bad(kv, "iosize", size, "only 4 is supported");
+	ret = dev_id(ctx, kv, &id, false);
+	free(id);
+	if (!ret)
+		ret = kv_check_unused(kv);
+	if (!ret)
+		ctx->cfg->debug_exit = true;
+	return ret;
 }
 
 static int dev_rng(struct parse_ctx *ctx, struct kvlist *kv)
@@ -219,6 +262,7 @@ static const struct {
     {"vsock", dev_vsock},
     {"virtio-balloon-device", dev_balloon},
     {"virtio-rng-device", dev_rng},
+    {"isa-debug-exit", dev_debug_exit},
 };
 
 int opt_device(struct parse_ctx *ctx, const char *arg)
@@ -441,6 +485,12 @@ static int resolve_rng(struct parse_ctx *ctx)
 	struct vm_config *cfg = ctx->cfg;
 	int i;
 
+	/* -object ids are one name space, as in QEMU: iothreads and rng-random */
+	for (i = 0; i < ctx->nr_rng_objs; i++)
+		if (cfg_find_iothread(cfg, ctx->rng_objs[i].id) >= 0)
+			return ERR(ctx,
+				   "duplicate id '%s' for -object rng-random: an iothread has it",
+				   ctx->rng_objs[i].id);
 	if (!ctx->has_rng_dev)
 		return 0;
 	for (i = 0; i < ctx->nr_rng_objs; i++) {
@@ -455,6 +505,7 @@ static int resolve_rng(struct parse_ctx *ctx)
 			return cfg_nomem(ctx->err, ctx->errlen);
 		cfg->rng_bytes_per_sec = ctx->rng_dev_bps;
 		cfg->has_rng = true;
+		cfg->rng_opt = "-object rng-random filename";
 		return 0;
 	}
 	return ERR(ctx, "-device virtio-rng-device names unknown rng '%s'", ctx->rng_dev_rng);

@@ -146,7 +146,11 @@ static int parse_machine(struct jctx *j, json_t *o)
 	v = json_object_get(o, "mem_size");
 	if (v) {
 		/* a number is bytes; a string may carry a K/M/G suffix */
-		if (json_is_integer(v) && json_integer_value(v) > 0)
+		if (json_is_integer(v) && json_integer_value(v) <= 0)
+			return JERR(j,
+				    "invalid value '%lld' for JSON %s.mem_size: must be 128M..512G",
+				    (long long)json_integer_value(v), w);
+		if (json_is_integer(v))
 			mem = (uint64_t)json_integer_value(v);
 		else if (!json_is_string(v) || config_parse_size(json_string_value(v), 0, &mem))
 			return JERR(j, "JSON %s.mem_size: expected bytes or a string like \"256M\"",
@@ -338,8 +342,10 @@ static int parse_vsock(struct jctx *j, json_t *o)
 	if (!ret)
 		ret =
 		    get_u64(j, o, "vsock", "guest_cid", CFG_MIN_CID, CFG_MAX_CID, &cfg->vsock_cid);
-	if (!ret)
+	if (!ret) {
 		cfg->has_vsock = true;
+		cfg->vsock_opt = "JSON vsock";
+	}
 	return ret;
 }
 
@@ -365,8 +371,10 @@ static int parse_balloon(struct jctx *j, json_t *o)
 	ret = check_keys(j, o, "balloon", keys);
 	if (!ret)
 		ret = get_bool(j, o, "balloon", "deflate_on_oom", &j->cfg->balloon_deflate_on_oom);
-	if (!ret)
+	if (!ret) {
 		j->cfg->has_balloon = true;
+		j->cfg->balloon_opt = "JSON balloon";
+	}
 	return ret;
 }
 
@@ -381,8 +389,10 @@ static int parse_rng(struct jctx *j, json_t *o)
 	if (!ret)
 		ret = get_u64(j, o, "rng", "bytes_per_sec", CFG_MIN_RNG_BPS, CFG_MAX_RNG_BPS,
 			      &j->cfg->rng_bytes_per_sec);
-	if (!ret)
+	if (!ret) {
 		j->cfg->has_rng = true;
+		j->cfg->rng_opt = "JSON rng.random_file";
+	}
 	return ret;
 }
 
@@ -448,7 +458,7 @@ int config_parse_json_file(struct vm_config *cfg, const char *path, char *err, s
 {
 	json_error_t jerr;
 	json_t *root;
-	char sub[256];
+	char sub[256], qpath[CFG_ECHO_MAX + 8];
 	int fd, ret;
 
 	/* a FIFO or device would block or never end: only a regular file */
@@ -463,7 +473,10 @@ int config_parse_json_file(struct vm_config *cfg, const char *path, char *err, s
 		return cfg_err(err, errlen, "invalid value '%s' for -config: line %d column %d: %s",
 			       path, jerr.line, jerr.column, jerr.text);
 	ret = parse_doc(cfg, root, sub, sizeof(sub));
-	if (ret)
-		cfg_err(err, errlen, "-config %s: %s", path, sub);
+	if (ret && err && errlen) {
+		/* sub is a finished message (its values already quoted): not cut again */
+		cfg_quote(qpath, sizeof(qpath), path);
+		snprintf(err, errlen, "-config %s: %s", qpath, sub);
+	}
 	return ret;
 }

@@ -10,22 +10,151 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include "config/config_internal.h"
 
+struct errbuf {
+	char *buf;
+	size_t len, pos;
+};
+
+static void put_ch(struct errbuf *b, char c)
+{
+	if (b->pos + 1 < b->len) {
+		b->buf[b->pos++] = c;
+		b->buf[b->pos] = '\0';
+	}
+}
+
+static void put_str(struct errbuf *b, const char *s)
+{
+	while (*s)
+		put_ch(b, *s++);
+}
+
+/*
+ * A value echoed from the user: control characters become \xNN so that the
+ * message stays one harmless line, and a long value is cut (not inside a
+ * UTF-8 sequence) and ends in "...".
+ */
+static void put_value(struct errbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strlen(s), cut = n;
+
+	if (n > CFG_ECHO_MAX) {
+		cut = CFG_ECHO_MAX;
+		while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	for (size_t i = 0; i < cut; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			put_str(b, "\\x");
+			put_ch(b, hex[c >> 4]);
+			put_ch(b, hex[c & 0xf]);
+		} else {
+			put_ch(b, (char)c);
+		}
+	}
+	if (cut < n)
+		put_str(b, "...");
+}
+
+size_t cfg_quote(char *dst, size_t len, const char *s)
+{
+	struct errbuf b = {dst, len, 0};
+
+	if (!dst || !len)
+		return 0;
+	dst[0] = '\0';
+	put_value(&b, s ? s : "(null)");
+	return b.pos;
+}
+
+/*
+ * The conversions the messages of this module use: %s (a value, quoted by
+ * put_value()), %c, %d, %u, %x with l, ll or z, and %%.
+ */
+static void format_err(struct errbuf *b, const char *fmt, va_list ap)
+{
+	char num[32];
+	int lng;
+
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%') {
+			put_ch(b, *p);
+			continue;
+		}
+		p++;
+		lng = 0;
+		if (*p == 'z') {
+			lng = 3;
+			p++;
+		}
+		while (*p == 'l' && lng < 2) {
+			lng++;
+			p++;
+		}
+		switch (*p) {
+		case '%':
+			put_ch(b, '%');
+			continue;
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+
+			put_value(b, v ? v : "(null)");
+			continue;
+		}
+		case 'c':
+			put_value(b, (char[]){(char)va_arg(ap, int), '\0'});
+			continue;
+		case 'd':
+			if (lng == 2)
+				snprintf(num, sizeof(num), "%lld", va_arg(ap, long long));
+			else if (lng == 1)
+				snprintf(num, sizeof(num), "%ld", va_arg(ap, long));
+			else if (lng == 3)
+				snprintf(num, sizeof(num), "%zd", va_arg(ap, ssize_t));
+			else
+				snprintf(num, sizeof(num), "%d", va_arg(ap, int));
+			break;
+		case 'u':
+		case 'x': {
+			unsigned long long v;
+
+			if (lng == 2)
+				v = va_arg(ap, unsigned long long);
+			else if (lng == 1)
+				v = va_arg(ap, unsigned long);
+			else if (lng == 3)
+				v = va_arg(ap, size_t);
+			else
+				v = va_arg(ap, unsigned);
+			snprintf(num, sizeof(num), *p == 'x' ? "%llx" : "%llu", v);
+			break;
+		}
+		default:
+			/* a conversion this module never uses: stop rather than misread */
+			put_str(b, "?");
+			return;
+		}
+		put_str(b, num);
+	}
+}
+
 int cfg_err(char *err, size_t errlen, const char *fmt, ...)
 {
+	struct errbuf b = {err, errlen, 0};
 	va_list ap;
-	char *nl;
 
 	if (err && errlen) {
+		err[0] = '\0';
 		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
+		format_err(&b, fmt, ap);
 		va_end(ap);
-		/* values quoted from the user must not break the one-line rule */
-		for (nl = err; *nl; nl++)
-			if (*nl == '\n' || *nl == '\r')
-				*nl = ' ';
 	}
 	return -EINVAL;
 }
@@ -203,18 +332,20 @@ int config_parse_size(const char *s, unsigned default_shift, uint64_t *out)
 	return 0;
 }
 
-int cfg_parse_mem(const char *s, uint64_t *out)
+int cfg_parse_mem(const char *s, uint64_t *out, bool *bytes)
 {
 	uint64_t v;
 	int ret;
 
+	*bytes = false;
 	if (!s || !*s)
 		return -EINVAL;
 	if (isdigit((unsigned char)s[strlen(s) - 1])) {
 		ret = cfg_parse_u64(s, &v);
 		if (ret)
 			return ret;
-		*out = v >= (1ULL << 20) ? v : v << 20;
+		*bytes = v >= CFG_MEM_BYTES_FROM;
+		*out = *bytes ? v : v << 20;
 		return 0;
 	}
 	return config_parse_size(s, 0, out);

@@ -2,9 +2,10 @@
 /*
  * Two guest-to-VMM signals used by tests and benchmarks:
  *  - port 0x80 (boot timer, the POST-code port): the first write is logged with
- *    the time since the VMM was started;
+ *    the time since the VMM was started; always there, it only logs;
  *  - port 0xf4 (debug exit, as QEMU's isa-debug-exit): a write ends the VM
- *    with the written value as the exit status.
+ *    with the written value as the exit status.  It lets the guest choose the
+ *    VMM's exit status, so it exists only with -device isa-debug-exit.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "arch/x86_64/layout.h"
+#include "config/config.h"
 #include "machine/vm.h"
 #include "util/log.h"
 
@@ -39,13 +41,15 @@ static void debug_exit_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t
 	vm_request_shutdown(vm, SHUTDOWN_GUEST_POWEROFF, data[0]);
 }
 
+_Static_assert(PORT_DEBUG_EXIT == CFG_DEBUG_EXIT_IOBASE, "-device isa-debug-exit iobase");
+
 static int debug_port_init(struct vm *vm)
 {
 	int ret = bus_register(&vm->pio_bus, PORT_BOOT_TIMER, 1, boot_timer_io, vm, "boot-timer");
 
-	if (!ret)
-		ret =
-		    bus_register(&vm->pio_bus, PORT_DEBUG_EXIT, 4, debug_exit_io, vm, "debug-exit");
+	if (!ret && vm->cfg->debug_exit)
+		ret = bus_register(&vm->pio_bus, CFG_DEBUG_EXIT_IOBASE, CFG_DEBUG_EXIT_IOSIZE,
+				   debug_exit_io, vm, "debug-exit");
 	if (ret < 0)
 		fprintf(stderr, "stratovirt: cannot register debug ports: %s\n", strerror(-ret));
 	return ret;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MulanPSL-2.0
 #include "machine/cpu_features.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 enum cpuid_reg { R_EAX, R_EBX, R_ECX, R_EDX };
 
@@ -81,9 +84,36 @@ static const struct cpu_feature *find(const char *name)
 	return NULL;
 }
 
-bool cpu_feature_known(const char *name)
+const char *cpu_feature_name(const char *name)
 {
-	return find(name) != NULL;
+	const struct cpu_feature *f = name ? find(name) : NULL;
+
+	if (!f)
+		return NULL;
+	/* two spellings of one bit (sse4.1, sse4_1) share the first one's name */
+	for (unsigned i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		const struct cpu_feature *g = &features[i];
+
+		if (g->leaf == f->leaf && g->index == f->index && g->reg == f->reg &&
+		    g->bit == f->bit)
+			return g->name;
+	}
+	return f->name;
+}
+
+static uint32_t *feature_reg(struct kvm_cpuid_entry2 *entries, unsigned nent,
+			     const struct cpu_feature *f, unsigned *from)
+{
+	for (unsigned i = *from; i < nent; i++) {
+		struct kvm_cpuid_entry2 *e = &entries[i];
+		uint32_t *regs[] = {&e->eax, &e->ebx, &e->ecx, &e->edx};
+
+		if (e->function == f->leaf && e->index == f->index) {
+			*from = i + 1;
+			return regs[f->reg];
+		}
+	}
+	return NULL;
 }
 
 void cpu_features_hide(struct kvm_cpuid_entry2 *entries, unsigned nent, const char *const *names,
@@ -91,15 +121,56 @@ void cpu_features_hide(struct kvm_cpuid_entry2 *entries, unsigned nent, const ch
 {
 	for (int n = 0; n < nr_names; n++) {
 		const struct cpu_feature *f = find(names[n]);
+		unsigned from = 0;
+		uint32_t *reg;
 
 		if (!f)
 			continue;
-		for (unsigned i = 0; i < nent; i++) {
-			struct kvm_cpuid_entry2 *e = &entries[i];
-			uint32_t *regs[] = {&e->eax, &e->ebx, &e->ecx, &e->edx};
-
-			if (e->function == f->leaf && e->index == f->index)
-				*regs[f->reg] &= ~(1u << f->bit);
-		}
+		while ((reg = feature_reg(entries, nent, f, &from)))
+			*reg &= ~(1u << f->bit);
 	}
+}
+
+const char *cpu_features_missing(const struct kvm_cpuid_entry2 *entries, unsigned nent,
+				 const char *const *names, int nr_names)
+{
+	for (int n = 0; n < nr_names; n++) {
+		const struct cpu_feature *f = find(names[n]);
+		bool offered = false;
+
+		for (unsigned i = 0; f && i < nent; i++) {
+			const struct kvm_cpuid_entry2 *e = &entries[i];
+			const uint32_t regs[] = {e->eax, e->ebx, e->ecx, e->edx};
+
+			if (e->function == f->leaf && e->index == f->index &&
+			    (regs[f->reg] >> f->bit & 1))
+				offered = true;
+		}
+		if (!offered)
+			return names[n];
+	}
+	return NULL;
+}
+
+int cpu_features_check_host(int kvm_fd, const char *const *names, int nr_names,
+			    const char **missing)
+{
+	struct kvm_cpuid2 *cpuid;
+	int ret = 0;
+
+	*missing = NULL;
+	if (nr_names == 0)
+		return 0;
+	cpuid = calloc(1, sizeof(*cpuid) + CPU_FEATURES_MAX_ENTRIES * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		return -ENOMEM;
+	cpuid->nent = CPU_FEATURES_MAX_ENTRIES;
+	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
+		ret = -errno;
+	else
+		*missing = cpu_features_missing(cpuid->entries, cpuid->nent, names, nr_names);
+	free(cpuid);
+	if (!ret && *missing)
+		ret = -ENOTSUP;
+	return ret;
 }

@@ -5,10 +5,24 @@
 #include <linux/kvm.h>
 #include <stdbool.h>
 
-/* True when name is a CPUID feature that -cpu host,-name can hide. */
-bool cpu_feature_known(const char *name);
+#define CPU_FEATURES_MAX_ENTRIES 256
+
+/*
+ * The canonical spelling of a CPUID feature that -cpu host,+name/-name
+ * knows (one name per bit), or NULL for an unknown name.
+ */
+const char *cpu_feature_name(const char *name);
 /* Clears the named feature bits in a CPUID table. */
 void cpu_features_hide(struct kvm_cpuid_entry2 *entries, unsigned nent, const char *const *names,
 		       int nr_names);
+/* The first of names whose bit is clear (or whose leaf is absent) in the table, or NULL. */
+const char *cpu_features_missing(const struct kvm_cpuid_entry2 *entries, unsigned nent,
+				 const char *const *names, int nr_names);
+/*
+ * Checks that KVM offers every named feature on this host: 0, -ENOTSUP with
+ * *missing set to the first one it does not offer, or -errno of the ioctl.
+ */
+int cpu_features_check_host(int kvm_fd, const char *const *names, int nr_names,
+			    const char **missing);
 
 #endif

@@ -282,16 +282,21 @@ int vm_create_devices(struct vm *vm)
 
 int vm_create_vcpus(struct vm *vm, const struct boot_entry *entry)
 {
+	const char *missing;
 	int ret;
 
-	for (int i = 0; i < vm->cfg->nr_cpu_hide; i++) {
-		if (!cpu_feature_known(vm->cfg->cpu_hide[i])) {
-			fprintf(
-			    stderr,
-			    "stratovirt: invalid value '-%s' for -cpu: unknown CPU feature '%s'\n",
-			    vm->cfg->cpu_hide[i], vm->cfg->cpu_hide[i]);
-			return -EINVAL;
-		}
+	/* feature names were checked by the parser; +feat needs the host's support */
+	ret = cpu_features_check_host(vm->kvm_fd, (const char *const *)vm->cfg->cpu_need,
+				      vm->cfg->nr_cpu_need, &missing);
+	if (ret == -ENOTSUP) {
+		user_err("-cpu: CPU feature '%s' is asked for (+%s or %s=on) but this host "
+			 "(KVM) does not offer it",
+			 missing, missing, missing);
+		return ret;
+	}
+	if (ret < 0) {
+		user_err("-cpu: cannot read the CPUID features KVM offers: %s", strerror(-ret));
+		return ret;
 	}
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)

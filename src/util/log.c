@@ -18,6 +18,9 @@ static FILE *log_file;
 static enum log_level log_level = LOG_ERROR;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Longest message before it is cut (control characters escaped after that). */
+#define LOG_LINE_MAX 1024
+
 static const char *const level_names[] = {"trace", "debug", "info", "warn", "error"};
 
 int log_init(const char *path, int enabled)
@@ -61,28 +64,63 @@ enum log_level log_get_level(void)
 	return log_level;
 }
 
+/*
+ * One message as one line: a trailing newline is dropped, other control
+ * characters (from a path, a tap name, a guest) become \xNN, and a message
+ * longer than LOG_LINE_MAX ends in "...".
+ */
+static void format_line(char *line, size_t len, const char *fmt, va_list ap)
+{
+	static const char hex[] = "0123456789abcdef";
+	char raw[LOG_LINE_MAX];
+	size_t n, o = 0;
+	int ret;
+
+	ret = vsnprintf(raw, sizeof(raw), fmt, ap);
+	n = ret < 0 ? 0 : strlen(raw);
+	if (n && raw[n - 1] == '\n' && (size_t)ret == n)
+		n--;
+	for (size_t i = 0; i < n && o + 5 < len; i++) {
+		unsigned char c = (unsigned char)raw[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			line[o++] = '\\';
+			line[o++] = 'x';
+			line[o++] = hex[c >> 4];
+			line[o++] = hex[c & 0xf];
+		} else {
+			line[o++] = (char)c;
+		}
+	}
+	if ((size_t)ret >= sizeof(raw) && o + 4 <= len) {
+		memcpy(line + o, "...", 3);
+		o += 3;
+	}
+	line[o] = '\0';
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
+	char line[LOG_LINE_MAX * 4 + 8];
 	struct timespec ts;
+	const char *name;
 	FILE *out;
 	va_list ap;
-
-	size_t flen = strlen(fmt);
-	const char *name;
 
 	if (level < log_level)
 		return;
 	name = (unsigned)level < sizeof(level_names) / sizeof(level_names[0]) ? level_names[level]
 									      : "log";
 	clock_gettime(CLOCK_REALTIME, &ts);
+	va_start(ap, fmt);
+	format_line(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	pthread_mutex_lock(&log_lock);
 	out = log_file ? log_file : stderr;
-	fprintf(out, "%lld.%06ld %s: ", (long long)ts.tv_sec, ts.tv_nsec / 1000, name);
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
-	if (!flen || fmt[flen - 1] != '\n')
-		fputc('\n', out);
+	fprintf(out, "%lld.%06ld %s: %s\n", (long long)ts.tv_sec, ts.tv_nsec / 1000, name, line);
+	/* an error that goes to the -D file is one the user must see on stderr too */
+	if (level >= LOG_ERROR && log_file)
+		fprintf(stderr, "stratovirt: %s\n", line);
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -99,8 +137,7 @@ void user_err_capture(char *buf, size_t len)
 
 void user_err(const char *fmt, ...)
 {
-	size_t flen = strlen(fmt);
-	bool nl = !flen || fmt[flen - 1] != '\n';
+	char line[LOG_LINE_MAX * 4 + 8];
 	va_list ap;
 
 	if (capture_buf) { /* the first message, for a QMP error's desc */
@@ -116,20 +153,12 @@ void user_err(const char *fmt, ...)
 		}
 		return;
 	}
-	pthread_mutex_lock(&log_lock);
-	fputs("stratovirt: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	format_line(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (nl)
-		fputc('\n', stderr);
-	if (log_file) {
-		fputs("error: ", log_file);
-		va_start(ap, fmt);
-		vfprintf(log_file, fmt, ap);
-		va_end(ap);
-		if (nl)
-			fputc('\n', log_file);
-	}
+	pthread_mutex_lock(&log_lock);
+	fprintf(stderr, "stratovirt: %s\n", line);
+	if (log_file)
+		fprintf(log_file, "error: %s\n", line);
 	pthread_mutex_unlock(&log_lock);
 }

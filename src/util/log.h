@@ -9,8 +9,10 @@ enum log_level { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /*
  * Messages at or above the level from STRATOVIRT_LOG_LEVEL (default error) go to
- * the log file given with -D, or stderr.  Errors for the user (bad options) are
- * printed by the caller directly, not through the log.
+ * the log file given with -D, or stderr; an error that goes to the file is
+ * also printed on stderr.  Each message is one line: control characters are
+ * written as \xNN and a message over 1024 bytes is cut.  Errors for the user
+ * (bad options) are printed by the caller directly, not through the log.
  */
 int log_init(const char *path, int enabled);
 void log_set_level(enum log_level level);

@@ -96,6 +96,12 @@ class VmResult:
                 f"--- serial ---\n{self.output}\n--- stderr ---\n{self.stderr}")
 
 
+# The test guest ends a run with exit=debug (and falls back to it when an
+# i8042 reset does not end the VM) through port 0xf4, which exists only when
+# asked for, with QEMU's spelling.
+DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+
+
 def run_vm(argv, timeout=60, respond=None, env=None):
     """Runs argv, returns a VmResult.
 

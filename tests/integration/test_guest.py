@@ -8,7 +8,8 @@ made around svguest-bz.bin (with and without junk in its loader-owned header
 fields):
 
     stratovirt -machine microvm -smp N -m 256 -kernel svguest.{elf,bin} \
-        -append "svtest=1 exit=i8042 strict=1 cpus=N mem=256 now=EPOCH" -serial stdio
+        -append "svtest=1 exit=i8042 strict=1 cpus=N mem=256 now=EPOCH" -serial stdio \
+        -device isa-debug-exit,iobase=0xf4,iosize=4
 
 and every check must print PASS, the guest must report fail=0, and the VMM
 must exit 0 after the guest's i8042 reset. The same checks run under
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import parse_guest_output, run_vm
+from conftest import DEBUG_EXIT, parse_guest_output, run_vm
 
 VM_TIMEOUT = 60
 # Checks the guest runs by default that must PASS on a healthy VMM.
@@ -39,7 +40,7 @@ def guest_cmdline(cpus, exit_method, extra=""):
 
 def vmm_argv(vmm_bin, kernel, cpus, append):
     return [vmm_bin, "-machine", "microvm", "-smp", str(cpus), "-m", "256",
-            "-kernel", kernel, "-append", append, "-serial", "stdio"]
+            "-kernel", kernel, "-append", append, "-serial", "stdio", *DEBUG_EXIT]
 
 
 def qemu_argv(qemu_bin, kernel, cpus, append, acpi="on"):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import run_vm
+from conftest import DEBUG_EXIT, run_vm
 
 HLT_LOOP = bytes([0xF4, 0xEB, 0xFD])  # 1: hlt; jmp 1b
 UD2 = bytes([0x0F, 0x0B])  # #UD with no IDT: triple fault
@@ -65,7 +65,7 @@ def test_triple_fault_is_a_reset(vmm_bin, kvm, raw_guest):
 
 
 def test_debug_exit_status(vmm_bin, kvm, raw_guest):
-    r = run_vm(vm_args(vmm_bin, raw_guest(DEBUG_EXIT_7)), timeout=30)
+    r = run_vm(vm_args(vmm_bin, raw_guest(DEBUG_EXIT_7), *DEBUG_EXIT), timeout=30)
     assert r.rc == 7, r.describe()
 
 

@@ -27,7 +27,8 @@ GREETING = {"QMP": {"version": {"qemu": {"micro": 1, "minor": 0, "major": 5},
 def base(vmm_bin, guest_elf, append="svtest=1 exit=i8042 tests=hold hold=1000000", smp=1,
          paused=True, extra=()):
     argv = [vmm_bin, "-machine", "microvm", "-smp", str(smp), "-m", "128", "-kernel",
-            guest_elf, "-append", append, "-serial", "stdio", *extra]
+            guest_elf, "-append", append, "-serial", "stdio",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", *extra]
     if paused:
         argv.append("-S")
     return argv

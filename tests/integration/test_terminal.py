@@ -33,7 +33,8 @@ def test_stdio_on_a_tty(vmm_bin, kvm, guest_elf):
     append = (f"svtest=1 exit=i8042 cpus=1 strict=1 now={int(time.time())} "
               "serial_in=1 tests=serial,serial_in")
     p = subprocess.Popen([str(vmm_bin), "-machine", "microvm", "-m", "128", "-kernel",
-                          str(guest_elf), "-append", append, "-serial", "stdio"],
+                          str(guest_elf), "-append", append, "-serial", "stdio",
+                          "-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
                          stdin=slave, stdout=slave, stderr=subprocess.PIPE)
     try:
         out = read_until(master, b"SVTEST READY-FOR-INPUT", 30)

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import parse_guest_output, run_vm  # the netns fixture is in conftest.py
+from conftest import DEBUG_EXIT, parse_guest_output, run_vm  # the netns fixture is there too
 
 VM_TIMEOUT = 90
 SECTOR = 512
@@ -53,7 +53,7 @@ def make_image(path, sectors=IMG_SECTORS):
 def vmm_base(vmm_bin, kernel, append, acpi=True):
     machine = "microvm" if acpi else "microvm,acpi=off"
     return [vmm_bin, "-machine", machine, "-smp", "1", "-m", "256", "-kernel", kernel,
-            "-append", append, "-serial", "stdio"]
+            "-append", append, "-serial", "stdio", *DEBUG_EXIT]
 
 
 def guest_append(tests, extra="", acpi=True):
