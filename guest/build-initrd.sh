@@ -4,8 +4,9 @@
 #   guest/build-initrd.sh            build (or reuse) and print the initrd path
 #
 # Output: ${STRATOVIRT_GUEST_CACHE:-/var/cache/stratovirt-guest}/initrd-<hash>/initrd.cpio.gz
-# (newc cpio, gzip). <hash> covers the busybox-static package version,
-# guest/init and this script. When the file exists the script only prints its
+# (newc cpio, gzip). <hash> covers the busybox-static package version, the
+# gcc version, guest/init, guest/agent/agent.c (the test agent, built here
+# with gcc -static as /bin/svagent) and this script. When the file exists the script only prints its
 # path. Progress goes to stderr; the last line on stdout is the initrd path.
 # Needs root (or fakeroot) for the /dev/console node.
 set -euo pipefail
@@ -29,7 +30,8 @@ bb_id=$(dpkg-query -W -f='${Package} ${Version}' busybox-static 2>/dev/null || t
 hash=$(
     {
         echo "busybox: $bb_id"
-        for f in "$here/init" "$here/build-initrd.sh"; do
+        echo "cc: $(gcc --version | head -1)"
+        for f in "$here/init" "$here/agent/agent.c" "$here/build-initrd.sh"; do
             echo "file: ${f#"$here"/}"
             cat "$f"
         done
@@ -59,6 +61,9 @@ mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,mnt}
 chmod 1777 "$root/tmp"
 install -m 0755 "$busybox" "$root/bin/busybox"
 install -m 0755 "$here/init" "$root/init"
+gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$root/bin/svagent" "$here/agent/agent.c" \
+    || die "cannot build the test agent (apt-get install build-essential)"
+strip "$root/bin/svagent"
 # One symlink per applet, where busybox itself would install it.
 "$busybox" --list-full | while read -r applet; do
     [ -e "$root/$applet" ] && continue

@@ -11,7 +11,15 @@ Fixtures:
   netns       a NetNs: a network namespace made for the test, with one tap
               (svtap0, up, no addresses); removed afterwards
 A fixture whose file is missing skips the test that asks for it, with the path
-in the reason. run_vm() runs a VM with a timeout and captures its serial
+in the reason.
+
+Tests marked `hwvirt` need a KVM that runs guest user space.  On a host whose
+KVM cannot (kvm_pvm), they are run inside the nested machine: the first one
+starts `scripts/hwvirt.sh python3 -m pytest <all selected hwvirt tests>` once
+and each reports its own result from that run (see hwvirt.py and
+docs/hwvirt.md).
+
+run_vm() runs a VM with a timeout and captures its serial
 console (stdout); parse_guest_output() reads the test guest's protocol
 (docs/test-guest.md).
 """
@@ -28,11 +36,24 @@ from pathlib import Path
 
 import pytest
 
+import hwvirt
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "hwvirt: needs guest user space (a hardware-"
+                            "virtualization KVM); run inside scripts/hwvirt.sh on kvm_pvm hosts")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    hwvirt.delegate_items(session, config, items)
+
+
+def pytest_runtest_logreport(report):
+    hwvirt.write_report(report)
 
 
 def _path_from_env(var, default):

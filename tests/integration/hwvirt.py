@@ -1,0 +1,239 @@
+# SPDX-License-Identifier: MulanPSL-2.0
+"""Running the integration tests marked `hwvirt` inside the nested machine.
+
+Tests that need guest user space carry `@pytest.mark.hwvirt`.  Where the
+host's KVM can run guest user space (hardware virtualization), or when this
+pytest already runs inside the nested machine (HWVIRT=1, set by
+scripts/hwvirt.sh), they run as they are.  On a kvm_pvm host
+(/sys/module/kvm_pvm) each selected hwvirt test is replaced by a proxy; the
+first proxy to run starts one inner run
+
+    scripts/hwvirt.sh python3 -m pytest --rootdir=<rootdir> <the node ids>
+
+and every proxy then reports what its test did there: passed, failed (with
+the inner failure text), skipped or xfailed (with the inner reason).  When L1
+crashes or hangs (hwvirt.sh exit 97, run here with HWVIRT_TRIES=1) a fresh L1
+runs the tests not yet done, starting with the one that was running; a test
+running at two such faults, and every test when L1 cannot start (exit 98),
+skips with that cause: neither a pass nor a failure.
+
+HWVIRT_MODE: auto (default), direct (never delegate), nested (always).
+HWVIRT_PYTEST_TIMEOUT: seconds for the whole inner run (default 3000).
+Before L1 starts, a test module may define hwvirt_host_prepare() to do on
+the host what L1 cannot (L1 has no network: apt-get, guest builds).
+"""
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXIT_INFRA, EXIT_UNAVAILABLE = 97, 98
+REPORT_ENV = "PYTEST_HWVIRT_REPORT"
+
+
+def needs_nested():
+    """Whether hwvirt tests must be delegated to the nested machine."""
+    if os.environ.get("HWVIRT") == "1":
+        return False
+    mode = os.environ.get("HWVIRT_MODE", "auto")
+    if mode == "direct":
+        return False
+    if mode == "nested":
+        return True
+    return os.path.exists("/sys/module/kvm_pvm")
+
+
+class NestedRun:
+    """One inner pytest run in L1 for a list of node ids, started lazily."""
+
+    def __init__(self, config, items):
+        self.config = config
+        self.nodeids = [it.nodeid for it in items]
+        self.modules = []
+        for it in items:
+            mod = getattr(it, "module", None)
+            if mod is not None and mod not in self.modules:
+                self.modules.append(mod)
+        self.done = False
+        self.reports = {}       # nodeid -> list of report dicts
+        self.infra = {}         # nodeid -> skip reason (L1 could not give a result)
+        self.skip_all = None    # reason every proxy skips with
+        self.fail_all = None    # message every proxy fails with
+        self.rc = None
+        self.log = None
+
+    def _echo(self, line):
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        tr = self.config.pluginmanager.getplugin("terminalreporter")
+        if capman and tr:
+            with capman.global_and_fixture_disabled():
+                tr.write_line(f"  [L1] {line}")
+
+    def run(self):
+        if self.done:
+            return
+        self.done = True
+        for mod in self.modules:
+            prep = getattr(mod, "hwvirt_host_prepare", None)
+            if prep is None:
+                continue
+            try:
+                prep()
+            except pytest.skip.Exception as e:
+                self.skip_all = f"host preparation for the nested run skipped: {e}"
+                return
+            except Exception as e:  # noqa: BLE001 - reported on every proxy
+                self.fail_all = f"host preparation for the nested run failed: {e!r}"
+                return
+        results = Path(tempfile.mkdtemp(prefix="hwvirt-pytest-"))
+        self.log = results / "pytest.log"
+        timeout = float(os.environ.get("HWVIRT_PYTEST_TIMEOUT", "3000"))
+        deadline = time.monotonic() + timeout
+        remaining = list(self.nodeids)
+        faults = {}
+        last = ""
+        while remaining:
+            report = results / f"report-{len(faults)}-{len(remaining)}.jsonl"
+            self.rc, last = self._inner(remaining, results, report, deadline)
+            finished = {}
+            if report.exists():
+                for line in report.read_text().splitlines():
+                    r = json.loads(line)
+                    finished.setdefault(r["nodeid"], []).append(r)
+            for nid, reps in finished.items():
+                if any(r["when"] == "teardown" for r in reps):
+                    self.reports[nid] = reps
+            remaining = [n for n in remaining if n not in self.reports]
+            if self.rc != EXIT_INFRA or not remaining or time.monotonic() > deadline:
+                break
+            # L1 crashed or hung: again, from the test that was running; a
+            # test that was running at two faults is given up (skipped).
+            cur = remaining[0]
+            faults[cur] = faults.get(cur, 0) + 1
+            self._echo(f"L1 infrastructure fault during {cur}; restarting L1 for "
+                       f"the {len(remaining)} test(s) not yet done")
+            if faults[cur] >= 2:
+                self.infra[cur] = ("infrastructure fault: the nested machine crashed or hung "
+                                   f"twice while this test ran (not a test result); log {self.log}")
+                remaining.pop(0)
+        for nid in remaining:
+            if self.rc == EXIT_UNAVAILABLE:
+                self.infra[nid] = f"the nested machine (scripts/hwvirt.sh) cannot start here: {last}"
+            elif self.rc == EXIT_INFRA:
+                self.infra[nid] = ("infrastructure fault: the nested machine crashed or hung "
+                                   f"(not a test result); log {self.log}")
+            elif time.monotonic() > deadline:
+                self.infra[nid] = None
+                self.fail_all = f"the nested run did not finish in {timeout:.0f} s; log {self.log}"
+
+    def _inner(self, nodeids, results, report, deadline):
+        """One L1 boot running pytest on nodeids; returns (status, last line)."""
+        env = dict(os.environ, HWVIRT_RESULTS=str(results), HWVIRT_TRIES="1",
+                   **{REPORT_ENV: str(report)})
+        argv = [str(REPO / "scripts" / "hwvirt.sh"), sys.executable, "-m", "pytest",
+                "-p", "no:cacheprovider", "-v", "-rsxX", "--color=no",
+                f"--rootdir={self.config.rootpath}", *nodeids]
+        self._echo(f"running {len(nodeids)} test(s) in the nested machine "
+                   f"(scripts/hwvirt.sh python3 -m pytest ...; log {self.log})")
+        start = time.monotonic()
+        last = ""
+        with open(self.log, "a") as log:
+            proc = subprocess.Popen(argv, cwd=self.config.rootpath, env=env,
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, errors="replace")
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                line = line.rstrip()
+                if line:
+                    last = line
+                if any(w in line for w in ("PASSED", "FAILED", "SKIPPED", "ERROR", "XFAIL",
+                                           "XPASS")) or line.startswith("hwvirt:"):
+                    self._echo(line)
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    break
+            rc = proc.wait()
+        self._echo(f"nested run ended with status {rc} after {time.monotonic() - start:.0f} s")
+        return rc, last
+
+    def outcome(self, nodeid):
+        self.run()
+        if self.skip_all:
+            pytest.skip(self.skip_all)
+        if self.fail_all:
+            pytest.fail(self.fail_all, pytrace=False)
+        if nodeid in self.infra:
+            if self.infra[nodeid]:
+                pytest.skip(self.infra[nodeid])
+        reps = self.reports.get(nodeid)
+        if not reps:
+            pytest.fail(f"{nodeid} did not report from the nested machine (inner pytest "
+                        f"status {self.rc}); log {self.log}", pytrace=False)
+        for r in reps:
+            if r["outcome"] == "failed":
+                what = "" if r["when"] == "call" else f"error in {r['when']}: "
+                pytest.fail(f"{what}(in the nested machine)\n{r['longrepr'][-6000:]}",
+                            pytrace=False)
+        for r in reps:
+            if r.get("wasxfail") is not None and r["outcome"] == "skipped":
+                pytest.xfail(f"(in the nested machine) {r['wasxfail']}")
+            if r["outcome"] == "skipped":
+                pytest.skip(f"(in the nested machine) {r['reason']}")
+
+
+class HwvirtProxy(pytest.Item):
+    """Stands for one hwvirt test that runs inside the nested machine."""
+
+    def __init__(self, *, nested, **kw):
+        super().__init__(**kw)
+        self.nested = nested
+
+    def runtest(self):
+        self.nested.outcome(self.nodeid)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+    def repr_failure(self, excinfo):
+        return str(excinfo.value)
+
+
+def delegate_items(session, config, items):
+    """Replaces the selected hwvirt items by proxies when the host needs L1."""
+    if not needs_nested():
+        return
+    wanted = [it for it in items if it.get_closest_marker("hwvirt")]
+    if not wanted:
+        return
+    nested = NestedRun(config, wanted)
+    for i, it in enumerate(items):
+        if it.get_closest_marker("hwvirt"):
+            proxy = HwvirtProxy.from_parent(it.parent, name=it.name, nested=nested)
+            for m in it.iter_markers():
+                proxy.own_markers.append(m)
+                proxy.keywords[m.name] = m
+            items[i] = proxy
+
+
+def write_report(report):
+    """Inner run: one JSON line per test phase for the outer proxies."""
+    path = os.environ.get(REPORT_ENV)
+    if not path:
+        return
+    reason = ""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = report.longrepr[2]
+    rec = {"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
+           "longrepr": report.longreprtext if report.failed else "",
+           "reason": reason, "wasxfail": getattr(report, "wasxfail", None),
+           "duration": report.duration}
+    with open(path, "a") as f:
+        f.write(json.dumps(rec) + "\n")
