@@ -296,13 +296,14 @@ static int validate_transports(const struct vm_config *cfg, char *err, size_t er
 		nics += cfg->nets[i].has_device;
 	blk = disks > CFG_BLK_SLOTS ? disks : CFG_BLK_SLOTS;
 	net = nics > CFG_NET_SLOTS ? nics : CFG_NET_SLOTS;
-	total = blk + net + cfg->nr_consoles + (cfg->has_rng ? 1 : 0);
+	total = blk + net + cfg->nr_consoles + (cfg->has_rng ? 1 : 0) + (cfg->has_balloon ? 1 : 0);
 	if (total > CFG_MAX_VIRTIO_DEVS)
 		return cfg_err(err, errlen,
-			       "too many virtio devices: %d disks, %d NICs, %d consoles and %d rng "
+			       "too many virtio devices: %d disks, %d NICs, %d consoles and %d rng%s "
 			       "need %d virtio-mmio slots (disks take at least %d, NICs at least "
 			       "%d), at most %d",
-			       disks, nics, cfg->nr_consoles, cfg->has_rng ? 1 : 0, total,
+			       disks, nics, cfg->nr_consoles, cfg->has_rng ? 1 : 0,
+			       cfg->has_balloon ? " plus a balloon" : "", total,
 			       CFG_BLK_SLOTS, CFG_NET_SLOTS, CFG_MAX_VIRTIO_DEVS);
 	return 0;
 }
@@ -338,9 +339,6 @@ int config_refuse_unsupported(const struct vm_config *cfg, char *err, size_t err
 	if (cfg->has_vsock)
 		return cfg_err(err, errlen, "%s is not supported yet",
 			       cfg->vsock_opt ? cfg->vsock_opt : "vsock");
-	if (cfg->has_balloon)
-		return cfg_err(err, errlen, "%s is not supported yet",
-			       cfg->balloon_opt ? cfg->balloon_opt : "balloon");
 	return 0;
 }
 

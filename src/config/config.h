@@ -22,7 +22,7 @@
  * virtio-mmio transports: 16 windows (LAYOUT_VIRTIO_MMIO_MAX).  virtio-blk
  * always takes at least CFG_BLK_SLOTS of them and virtio-net at least
  * CFG_NET_SLOTS (empty hot-replace slots, src/virtio/blk.h and net.h); each
- * console and the rng take one more.
+ * console, the rng and the balloon take one more.
  */
 #define CFG_MAX_VIRTIO_DEVS 16
 #define CFG_BLK_SLOTS	    4
@@ -124,6 +124,7 @@ struct vm_config {
 	const char *vsock_opt;
 	bool has_balloon;
 	bool balloon_deflate_on_oom;
+	bool balloon_free_page_reporting;
 	const char *balloon_opt;
 	bool debug_exit; /* -device isa-debug-exit: port 0xf4 ends the VM */
 	char *iothreads[CFG_MAX_IOTHREADS];

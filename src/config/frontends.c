@@ -158,7 +158,7 @@ static int dev_vsock(struct parse_ctx *ctx, struct kvlist *kv)
 
 static int dev_balloon(struct parse_ctx *ctx, struct kvlist *kv)
 {
-	bool deflate = false;
+	bool deflate = false, report = false;
 	char *id = NULL;
 	int ret;
 
@@ -167,11 +167,14 @@ static int dev_balloon(struct parse_ctx *ctx, struct kvlist *kv)
 	if (!ret)
 		ret = kv_bool(kv, "deflate-on-oom", &deflate);
 	if (!ret)
+		ret = kv_bool(kv, "free-page-reporting", &report);
+	if (!ret)
 		ret = kv_check_unused(kv);
 	if (ret)
 		return ret;
 	ctx->cfg->has_balloon = true;
 	ctx->cfg->balloon_deflate_on_oom = deflate;
+	ctx->cfg->balloon_free_page_reporting = report;
 	ctx->cfg->balloon_opt = "-device virtio-balloon-device";
 	return 0;
 }

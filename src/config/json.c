@@ -365,12 +365,15 @@ static int parse_serial(struct jctx *j, json_t *o)
 
 static int parse_balloon(struct jctx *j, json_t *o)
 {
-	static const char *const keys[] = {"deflate_on_oom", NULL};
+	static const char *const keys[] = {"deflate_on_oom", "free_page_reporting", NULL};
 	int ret;
 
 	ret = check_keys(j, o, "balloon", keys);
 	if (!ret)
 		ret = get_bool(j, o, "balloon", "deflate_on_oom", &j->cfg->balloon_deflate_on_oom);
+	if (!ret)
+		ret = get_bool(j, o, "balloon", "free_page_reporting",
+			       &j->cfg->balloon_free_page_reporting);
 	if (!ret) {
 		j->cfg->has_balloon = true;
 		j->cfg->balloon_opt = "JSON balloon";

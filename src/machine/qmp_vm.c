@@ -185,17 +185,3 @@ int qmp_cmd_query_target(struct qmp_req *r)
 	r->ret = json_pack("{s:s}", "arch", "x86_64");
 	return 0;
 }
-
-/* No balloon device exists yet (virtio-balloon is refused at start-up). */
-int qmp_cmd_balloon(struct qmp_req *r)
-{
-	if (json_integer_value(json_object_get(r->args, "value")) <= 0)
-		return qmp_fail(r, QMP_ERR_GENERIC,
-				"Invalid parameter 'value': must be a positive number of bytes");
-	return qmp_fail(r, QMP_ERR_DEVICE_NOT_ACTIVE, "No balloon device has been activated");
-}
-
-int qmp_cmd_query_balloon(struct qmp_req *r)
-{
-	return qmp_fail(r, QMP_ERR_DEVICE_NOT_ACTIVE, "No balloon device has been activated");
-}

@@ -23,8 +23,6 @@ int qmp_cmd_query_name(struct qmp_req *r);
 int qmp_cmd_query_uuid(struct qmp_req *r);
 int qmp_cmd_query_kvm(struct qmp_req *r);
 int qmp_cmd_query_target(struct qmp_req *r);
-int qmp_cmd_balloon(struct qmp_req *r);
-int qmp_cmd_query_balloon(struct qmp_req *r);
 
 /* src/qmp/dispatch.c */
 int qmp_cmd_query_commands(struct qmp_req *r);
@@ -40,6 +38,10 @@ int qmp_cmd_blockdev_del(struct qmp_req *r);
 /* src/virtio/qmp_net.c: tap back ends and virtio-net slots */
 int qmp_cmd_netdev_add(struct qmp_req *r);
 int qmp_cmd_netdev_del(struct qmp_req *r);
+
+/* src/virtio/qmp_balloon.c: the balloon target and its size */
+int qmp_cmd_balloon(struct qmp_req *r);
+int qmp_cmd_query_balloon(struct qmp_req *r);
 
 /* src/virtio/qmp_device.c: device_add/device_del, by driver */
 int qmp_cmd_device_add(struct qmp_req *r);

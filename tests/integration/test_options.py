@@ -2,7 +2,7 @@
 """Every accepted option is real, or refused (issue 6, "Options that must be
 real or refused").
 
-Options that are parsed but not implemented (-incoming, vsock, balloon) exit
+Options that are parsed but not implemented (-incoming, vsock) exit
 1 with one exact line and leave nothing on the host; -cpu feature names, the
 rng file, device ids and the virtio-mmio slot limit are checked before the VM
 is built; errors echo values escaped and cut; -D errors also reach stderr;
@@ -80,11 +80,7 @@ REFUSED = [
     (["-device", "vhost-vsock-device,id=vsock0,guest-cid=3"],
      "-device vhost-vsock-device is not supported yet"),
     (["-device", "vsock,id=vsock0,guest-cid=3"], "-device vsock is not supported yet"),
-    (["-device", "virtio-balloon-device,deflate-on-oom=on"],
-     "-device virtio-balloon-device is not supported yet"),
-    (["-balloon", "deflate-on-oom=true"], "-balloon is not supported yet"),
     ({"vsock": {"vsock_id": "v0", "guest_cid": 3}}, "JSON vsock is not supported yet"),
-    ({"balloon": {"deflate_on_oom": True}}, "JSON balloon is not supported yet"),
 ]
 
 

@@ -23,7 +23,7 @@ static const char full_json[] =
     " \"vsock\": {\"vsock_id\": \"vsock0\", \"guest_cid\": 3},\n"
     " \"serial\": {\"stdio\": true},\n"
     " \"iothread\": [{\"id\": \"io1\"}],\n"
-    " \"balloon\": {\"deflate_on_oom\": true},\n"
+    " \"balloon\": {\"deflate_on_oom\": true, \"free_page_reporting\": true},\n"
     " \"rng\": {\"random_file\": \"/dev/urandom\", \"bytes_per_sec\": 1000000}\n"
     "}\n";
 
@@ -40,10 +40,6 @@ static void test_json_full(void **state)
 	assert_string_equal(err, "JSON vsock is not supported yet");
 	assert_true(cfg.has_vsock);
 	cfg.has_vsock = false;
-	assert_int_equal(config_validate(&cfg, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "JSON balloon is not supported yet");
-	assert_true(cfg.has_balloon);
-	cfg.has_balloon = false;
 	assert_int_equal(config_validate(&cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg.kernel, "/vmlinux.bin");
 	assert_string_equal(cfg.cmdline, "console=ttyS0 reboot=k");
@@ -72,7 +68,9 @@ static void test_json_full(void **state)
 	assert_int_equal(cfg.vsock_cid, 3);
 	assert_int_equal(cfg.serial.kind, CHR_STDIO);
 	assert_int_equal(cfg.nr_iothreads, 1);
+	assert_true(cfg.has_balloon);
 	assert_true(cfg.balloon_deflate_on_oom);
+	assert_true(cfg.balloon_free_page_reporting);
 	assert_true(cfg.has_rng);
 	assert_int_equal(cfg.rng_bytes_per_sec, 1000000);
 	config_free(&cfg);
@@ -190,7 +188,7 @@ static void test_config_file_with_overrides(void **state)
 		 "-drive id=extra,file=/e -serial pty",
 		 path);
 	assert_int_equal(parse_line(&p, line), 0);
-	p.cfg.has_vsock = p.cfg.has_balloon = false; /* refused, see test_json_full */
+	p.cfg.has_vsock = false; /* refused, see test_json_full */
 	assert_int_equal(config_validate(&p.cfg, err, sizeof(err)), 0);
 	assert_string_equal(p.cfg.config_file, path);
 	assert_string_equal(p.cfg.kernel, "/vmlinux.bin");

@@ -59,14 +59,9 @@ static void test_refused_options(void **state)
 		      "-device vhost-vsock-device is not supported yet");
 	validate_says("-kernel /k -device vsock,id=v,guest-cid=3",
 		      "-device vsock is not supported yet");
-	validate_says("-kernel /k -device virtio-balloon-device",
-		      "-device virtio-balloon-device is not supported yet");
-	validate_says("-kernel /k -balloon deflate-on-oom=true", "-balloon is not supported yet");
 	json_validate_says("{\"boot-source\": {\"kernel_image_path\": \"/k\"}, "
 			   "\"vsock\": {\"vsock_id\": \"v\", \"guest_cid\": 3}}",
 			   "JSON vsock is not supported yet");
-	json_validate_says("{\"boot-source\": {\"kernel_image_path\": \"/k\"}, \"balloon\": {}}",
-			   "JSON balloon is not supported yet");
 	/* their syntax is still checked first, with the usual messages */
 	assert_parse_fails("-incoming tcp:0:1", "invalid value 'tcp:0:1' for -incoming");
 	assert_parse_fails("-device vsock,id=v,guest-cid=2", "'2'", "guest-cid");
@@ -166,6 +161,15 @@ static void test_virtio_slots(void **state)
 		      "too many virtio devices: 11 disks, 3 NICs, 2 consoles and 1 rng need "
 		      "17 virtio-mmio slots (disks take at least 4, NICs at least 2), at most "
 		      "16");
+	/* so does the balloon */
+	snprintf(line, sizeof(line), "-kernel /k -device virtio-balloon-device");
+	add_drives(line, sizeof(line), 13);
+	validate_ok(line);
+	strcat(line, " -drive id=d13,file=/d13");
+	validate_says(line,
+		      "too many virtio devices: 14 disks, 0 NICs, 0 consoles and 0 rng plus a "
+		      "balloon need 17 virtio-mmio slots (disks take at least 4, NICs at least 2), "
+		      "at most 16");
 }
 
 static void test_rng_file(void **state)

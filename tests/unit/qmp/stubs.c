@@ -5,6 +5,7 @@
 
 #include "machine/vm.h"
 #include "stubs.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
 #include "virtio/tap.h"
@@ -104,4 +105,28 @@ int tap_check_fd(int fd, char *name_out)
 		return -EBADF;
 	strcpy(name_out, "faketap");
 	return 0;
+}
+
+/* A balloon whose guest is always at the target. */
+int balloon_set_target(uint64_t bytes)
+{
+	if (!fake.balloon_ram)
+		return -ENODEV;
+	if (!bytes || bytes > fake.balloon_ram)
+		return -ERANGE;
+	fake.balloon_target = bytes;
+	return 0;
+}
+
+int balloon_get_actual(uint64_t *bytes)
+{
+	if (!fake.balloon_ram)
+		return -ENODEV;
+	*bytes = fake.balloon_target ? fake.balloon_target : fake.balloon_ram;
+	return 0;
+}
+
+uint64_t balloon_ram_size(void)
+{
+	return fake.balloon_ram;
 }

@@ -17,6 +17,8 @@ struct fake_state {
 	int net_fd[2];
 	char net_ifname[2][16];
 	uint8_t net_mac[2][6];
+	uint64_t balloon_ram;	 /* 0: no balloon */
+	uint64_t balloon_target; /* last balloon_set_target() */
 };
 
 extern struct fake_state fake;

@@ -338,6 +338,40 @@ static void test_queries(void **state)
 	assert_string_equal(err_class(0), "DeviceNotActive");
 }
 
+static void test_balloon(void **state)
+{
+	json_t *ret;
+
+	(void)state;
+	fake.balloon_ram = 256ULL << 20;
+	negotiate();
+	run("query-balloon", NULL);
+	ret = json_object_get(msg(0), "return");
+	assert_int_equal(json_integer_value(json_object_get(ret, "actual")), 256LL << 20);
+	run("balloon", "{\"value\":201326592}");
+	assert_true(is_ok(0));
+	assert_int_equal(fake.balloon_target, 192ULL << 20);
+	run("query-balloon", NULL);
+	ret = json_object_get(msg(0), "return");
+	assert_int_equal(json_integer_value(json_object_get(ret, "actual")), 192LL << 20);
+	run("balloon", "{\"value\":268435457}");
+	assert_string_equal(err_class(0), "GenericError");
+	assert_string_equal(err_desc(0), "Invalid parameter 'value': must be at most the guest "
+					 "memory size (268435456 bytes)");
+	run("balloon", "{\"value\":-4096}");
+	assert_string_equal(err_desc(0),
+			    "Invalid parameter 'value': must be a positive number of bytes");
+	run("balloon", "{\"value\":0}");
+	assert_string_equal(err_class(0), "GenericError");
+	run("balloon", "{\"value\":\"1G\"}");
+	assert_string_equal(err_desc(0), "Invalid parameter type for 'value', expected: integer");
+	run("balloon", "{\"value\":1024,\"x\":1}");
+	assert_string_equal(err_class(0), "GenericError");
+	assert_int_equal(fake.balloon_target, 192ULL << 20); /* none of those changed it */
+	run("balloon", "{\"value\":268435456}");
+	assert_true(is_ok(0));
+}
+
 /* ---- hot-plug ---- */
 
 static char img[64];
@@ -486,6 +520,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stop_cont_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_quit_event_then_reply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_balloon, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blk_hotplug, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_getfd_netdev_nic, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unclaimed_fds_are_closed, setup, teardown),
