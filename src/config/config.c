@@ -73,6 +73,11 @@ void config_free(struct vm_config *cfg)
 		free(cfg->consoles[i].id);
 		free(cfg->consoles[i].chardev);
 	}
+	for (i = 0; i < cfg->nr_fs; i++) {
+		free(cfg->fs[i].id);
+		free(cfg->fs[i].tag);
+		free(cfg->fs[i].chardev);
+	}
 	free(cfg->rng_id);
 	free(cfg->rng_file);
 	free(cfg->vsock_id);
@@ -257,7 +262,7 @@ struct dev_name {
 
 static int validate_device_ids(const struct vm_config *cfg, char *err, size_t errlen)
 {
-	struct dev_name names[CFG_MAX_DRIVES + CFG_MAX_NETS + CFG_MAX_CONSOLES + 2];
+	struct dev_name names[CFG_MAX_DRIVES + CFG_MAX_NETS + CFG_MAX_CONSOLES + CFG_MAX_FS + 2];
 	int n = 0, i, j;
 
 	for (i = 0; i < cfg->nr_drives; i++)
@@ -274,6 +279,8 @@ static int validate_device_ids(const struct vm_config *cfg, char *err, size_t er
 		names[n++] = (struct dev_name){cfg->rng_id, "virtio-rng-device"};
 	if (cfg->has_vsock && cfg->vsock_id)
 		names[n++] = (struct dev_name){cfg->vsock_id, "vsock"};
+	for (i = 0; i < cfg->nr_fs; i++)
+		names[n++] = (struct dev_name){cfg->fs[i].id, "vhost-user-fs-device"};
 	for (i = 0; i < n; i++)
 		for (j = 0; j < i; j++)
 			if (!strcmp(names[i].id, names[j].id))
@@ -297,6 +304,7 @@ static int validate_transports(const struct vm_config *cfg, char *err, size_t er
 	blk = disks > CFG_BLK_SLOTS ? disks : CFG_BLK_SLOTS;
 	net = nics > CFG_NET_SLOTS ? nics : CFG_NET_SLOTS;
 	total = blk + net + cfg->nr_consoles + (cfg->has_rng ? 1 : 0) + (cfg->has_balloon ? 1 : 0);
+	total += cfg->nr_fs;
 	if (total > CFG_MAX_VIRTIO_DEVS)
 		return cfg_err(err, errlen,
 			       "too many virtio devices: %d disks, %d NICs, %d consoles and %d rng%s "
@@ -400,6 +408,11 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 	if (cfg->qmp_path && !*cfg->qmp_path)
 		return cfg_err(err, errlen, "empty QMP socket path");
 	ret = validate_devices(cfg, err, errlen);
+	if (!ret && cfg->nr_fs && !cfg->mem_share)
+		ret = cfg_err(err, errlen,
+			      "-device vhost-user-fs-device '%s' needs -machine mem-share=on (guest "
+			      "memory virtiofsd can map; with or without -mem-path)",
+			      cfg->fs[0].id);
 	if (!ret)
 		ret = validate_device_ids(cfg, err, errlen);
 	if (!ret)

@@ -14,6 +14,8 @@
 #define CFG_MAX_FDS	  8
 #define CFG_MAX_CPU_FLAGS 32
 #define CFG_MAX_CPUS	  254
+#define CFG_MAX_FS	  4
+#define CFG_FS_TAG_MAX	  36 /* virtio-fs config tag[36] */
 #define CFG_MIN_MEM	  (128ULL << 20)
 #define CFG_MAX_MEM	  (512ULL << 30)
 #define CFG_DEFAULT_MEM	  (256ULL << 20)
@@ -67,6 +69,14 @@ struct net_config {
 	char *device_id;
 };
 
+/* -device vhost-user-fs-device: a virtiofsd reached through a socket chardev */
+struct fs_config {
+	char *id;
+	char *tag;
+	char *chardev; /* a client socket chardev (virtiofsd listens) */
+	unsigned queue_size;
+};
+
 struct console_config {
 	char *id;      /* device id */
 	char *chardev; /* chardev id; resolved to a socket chardev */
@@ -111,6 +121,8 @@ struct vm_config {
 	int nr_nets;
 	struct console_config consoles[CFG_MAX_CONSOLES];
 	int nr_consoles;
+	struct fs_config fs[CFG_MAX_FS];
+	int nr_fs;
 	bool has_virtio_serial;
 	bool has_rng;
 	char *rng_id; /* -device virtio-rng-device id, else the -object id */

@@ -156,6 +156,40 @@ static int dev_vsock(struct parse_ctx *ctx, struct kvlist *kv)
 	return 0;
 }
 
+static int dev_vhost_user_fs(struct parse_ctx *ctx, struct kvlist *kv)
+{
+	struct vm_config *cfg = ctx->cfg;
+	struct fs_config f = {0};
+	uint64_t qsize = 128;
+	int ret;
+
+	ret = dev_id(ctx, kv, &f.id, true);
+	if (!ret)
+		ret = kv_str(kv, "chardev", &f.chardev, true);
+	if (!ret)
+		ret = kv_str(kv, "tag", &f.tag, true);
+	if (!ret && (!*f.tag || strlen(f.tag) > CFG_FS_TAG_MAX))
+		ret = kv_bad(kv, "tag", f.tag, "must be 1..36 bytes");
+	if (!ret)
+		ret = kv_u64(kv, "queue-size", 2, 1024, &qsize);
+	if (!ret && (qsize & (qsize - 1)))
+		ret = ERR(ctx, "invalid value '%llu' for %s queue-size: must be a power of two",
+			  (unsigned long long)qsize, kv->opt);
+	if (!ret)
+		ret = kv_check_unused(kv);
+	if (!ret && cfg->nr_fs >= CFG_MAX_FS)
+		ret = ERR(ctx, "too many %s at '%s' (at most %d)", kv->opt, f.id, CFG_MAX_FS);
+	if (ret) {
+		free(f.id);
+		free(f.chardev);
+		free(f.tag);
+		return ret;
+	}
+	f.queue_size = (unsigned)qsize;
+	cfg->fs[cfg->nr_fs++] = f;
+	return 0;
+}
+
 static int dev_balloon(struct parse_ctx *ctx, struct kvlist *kv)
 {
 	bool deflate = false, report = false;
@@ -265,6 +299,7 @@ static const struct {
     {"vsock", dev_vsock},
     {"virtio-balloon-device", dev_balloon},
     {"virtio-rng-device", dev_rng},
+    {"vhost-user-fs-device", dev_vhost_user_fs},
     {"isa-debug-exit", dev_debug_exit},
 };
 
@@ -460,6 +495,16 @@ static int resolve_chardevs(struct parse_ctx *ctx)
 			return k;
 		if (cfg_set_str(&cfg->qmp_path, cfg->chardevs[k].path))
 			return cfg_nomem(ctx->err, ctx->errlen);
+	}
+	for (i = 0; i < cfg->nr_fs; i++) {
+		k = socket_chardev(ctx, "-device vhost-user-fs-device", cfg->fs[i].chardev, used);
+		if (k < 0)
+			return k;
+		if (cfg->chardevs[k].server)
+			return ERR(ctx,
+				   "-device vhost-user-fs-device '%s': chardev '%s' must be a "
+				   "client socket (virtiofsd listens; no server=on)",
+				   cfg->fs[i].id, cfg->fs[i].chardev);
 	}
 	if (ctx->serial_chardev) {
 		k = cfg_find_chardev(cfg, ctx->serial_chardev);

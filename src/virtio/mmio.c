@@ -333,6 +333,32 @@ static int kick_setup(struct virtio_dev *dev, unsigned q)
 	return 0;
 }
 
+int virtio_mmio_hand_over_kick(struct virtio_dev *dev, unsigned q)
+{
+	struct virtio_kick *k = &dev->kicks[q];
+
+	if (q >= dev->ops->num_queues || k->efd < 0)
+		return -1;
+	if (!k->handed_over && evloop_del(dev->loop, k->efd) == 0)
+		k->handed_over = true;
+	return k->handed_over ? k->efd : -1;
+}
+
+void virtio_mmio_reclaim_kick(struct virtio_dev *dev, unsigned q)
+{
+	struct virtio_kick *k = &dev->kicks[q];
+	int ret;
+
+	if (q >= dev->ops->num_queues || k->efd < 0 || !k->handed_over)
+		return;
+	ret = evloop_add(dev->loop, k->efd, EPOLLIN, kick_handler, k);
+	if (ret < 0)
+		pr_err("%s: queue %u kick back to the event loop: %s\n", dev->ops->name, q,
+		       strerror(-ret));
+	else
+		k->handed_over = false;
+}
+
 static void kick_teardown(struct virtio_dev *dev, unsigned q)
 {
 	struct virtio_kick *k = &dev->kicks[q];
@@ -348,7 +374,8 @@ static void kick_teardown(struct virtio_dev *dev, unsigned q)
 		return;
 	if (k->ioeventfd && !dev->vm->exiting)
 		ioctl(dev->vm->vm_fd, KVM_IOEVENTFD, &ioev);
-	evloop_del(dev->loop, k->efd);
+	if (!k->handed_over)
+		evloop_del(dev->loop, k->efd);
 	close(k->efd);
 	k->efd = -1;
 }

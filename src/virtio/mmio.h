@@ -124,7 +124,8 @@ struct virtio_kick {
 	struct virtio_dev *dev;
 	unsigned q;
 	int efd;
-	bool ioeventfd; /* registered with KVM */
+	bool ioeventfd;	 /* registered with KVM */
+	bool handed_over; /* read by a vhost back end, not by our loop */
 };
 
 struct virtio_dev {
@@ -195,6 +196,15 @@ void virtio_mmio_config_changed(struct virtio_dev *dev);
  * serving the queues until the driver writes 0 to Status.  Lock held.
  */
 void virtio_mmio_set_needs_reset(struct virtio_dev *dev, const char *reason);
+
+/*
+ * vhost back ends: queue q's kick eventfd is handed to the back end, which
+ * reads it from then on; the transport stops watching it until it is
+ * reclaimed (before the back end lets go of the queue).  Lock held.
+ * Returns the eventfd (-1 when the queue has none).
+ */
+int virtio_mmio_hand_over_kick(struct virtio_dev *dev, unsigned q);
+void virtio_mmio_reclaim_kick(struct virtio_dev *dev, unsigned q);
 
 /* The register handler (exposed for tests and the fuzzer). */
 void virtio_mmio_access(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
