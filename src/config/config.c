@@ -81,6 +81,8 @@ void config_free(struct vm_config *cfg)
 	free(cfg->rng_id);
 	free(cfg->rng_file);
 	free(cfg->vsock_id);
+	free(cfg->vsock_uds);
+	free(cfg->vsock_iothread);
 	for (i = 0; i < cfg->nr_iothreads; i++)
 		free(cfg->iothreads[i]);
 	free(cfg->qmp_path);
@@ -344,7 +346,7 @@ int config_refuse_unsupported(const struct vm_config *cfg, char *err, size_t err
 	/* parsed and checked, not implemented: one line each until it lands */
 	if (cfg->incoming)
 		return cfg_err(err, errlen, "-incoming is not supported yet");
-	if (cfg->has_vsock)
+	if (cfg->has_vsock && !cfg->vsock_uds)
 		return cfg_err(err, errlen, "%s is not supported yet",
 			       cfg->vsock_opt ? cfg->vsock_opt : "vsock");
 	return 0;
@@ -356,7 +358,7 @@ static int validate_socket_paths(const struct vm_config *cfg, char *err, size_t 
 	struct {
 		const char *path;
 		char who[96];
-	} s[CFG_MAX_CONSOLES + 2];
+	} s[CFG_MAX_CONSOLES + 3];
 	int n = 0, i, j;
 
 	if (cfg->serial.kind == CHR_SOCKET && cfg->serial.path) {
@@ -376,6 +378,10 @@ static int validate_socket_paths(const struct vm_config *cfg, char *err, size_t 
 	if (cfg->qmp_path) {
 		s[n].path = cfg->qmp_path;
 		snprintf(s[n++].who, sizeof(s[0].who), "the QMP socket");
+	}
+	if (cfg->vsock_uds) {
+		s[n].path = cfg->vsock_uds;
+		snprintf(s[n++].who, sizeof(s[0].who), "the vsock uds-path");
 	}
 	for (i = 0; i < n; i++)
 		for (j = 0; j < i; j++)

@@ -133,6 +133,8 @@ struct vm_config {
 	char *vsock_id;
 	uint64_t vsock_cid;
 	int vsock_fd; /* -1 */
+	char *vsock_uds;      /* virtio-vsock-device uds-path: the user-space vsock */
+	char *vsock_iothread; /* virtio-vsock-device iothread= */
 	const char *vsock_opt;
 	bool has_balloon;
 	bool balloon_deflate_on_oom;

@@ -128,7 +128,8 @@ static int dev_vsock(struct parse_ctx *ctx, struct kvlist *kv)
 {
 	struct vm_config *cfg = ctx->cfg;
 	uint64_t cid = 0, fd = UINT64_MAX;
-	char *id = NULL;
+	bool user = !strcmp(kv->opt, "-device virtio-vsock-device");
+	char *id = NULL, *uds = NULL, *iothread = NULL;
 	int ret;
 
 	if (!kv_has(kv, "guest-cid"))
@@ -136,23 +137,37 @@ static int dev_vsock(struct parse_ctx *ctx, struct kvlist *kv)
 	ret = dev_id(ctx, kv, &id, true);
 	if (!ret)
 		ret = kv_u64(kv, "guest-cid", CFG_MIN_CID, CFG_MAX_CID, &cid);
-	if (!ret)
+	if (!ret && user) {
+		ret = kv_str(kv, "uds-path", &uds, true);
+		if (!ret && !*uds)
+			ret = kv_bad(kv, "uds-path", uds, "must not be empty");
+		if (!ret)
+			ret = kv_str(kv, "iothread", &iothread, false);
+	} else if (!ret) {
 		ret = kv_u64(kv, "vhostfd", 0, 0x7fffffff, &fd);
+	}
 	if (!ret)
 		ret = kv_check_unused(kv);
 	if (!ret && cfg->has_vsock)
 		ret = ERR(ctx, "%s: only one vsock device is supported", kv->opt);
 	if (ret) {
 		free(id);
+		free(uds);
+		free(iothread);
 		return ret;
 	}
 	free(cfg->vsock_id);
+	free(cfg->vsock_uds);
+	free(cfg->vsock_iothread);
 	cfg->vsock_id = id;
 	cfg->vsock_cid = cid;
 	cfg->vsock_fd = fd == UINT64_MAX ? -1 : (int)fd;
+	cfg->vsock_uds = uds;
+	cfg->vsock_iothread = iothread;
 	cfg->has_vsock = true;
-	cfg->vsock_opt =
-	    strcmp(kv->opt, "-device vsock") ? "-device vhost-vsock-device" : "-device vsock";
+	cfg->vsock_opt = user			       ? "-device virtio-vsock-device"
+			 : strcmp(kv->opt, "-device vsock") ? "-device vhost-vsock-device"
+							    : "-device vsock";
 	return 0;
 }
 
@@ -297,6 +312,7 @@ static const struct {
     {"virtconsole", dev_console},
     {"vhost-vsock-device", dev_vsock},
     {"vsock", dev_vsock},
+    {"virtio-vsock-device", dev_vsock},
     {"virtio-balloon-device", dev_balloon},
     {"virtio-rng-device", dev_rng},
     {"vhost-user-fs-device", dev_vhost_user_fs},
@@ -570,5 +586,8 @@ int ctx_resolve(struct parse_ctx *ctx)
 		ret = resolve_chardevs(ctx);
 	if (!ret)
 		ret = resolve_rng(ctx);
+	if (!ret && ctx->cfg->vsock_iothread)
+		ret = check_iothread(ctx, "-device virtio-vsock-device", ctx->cfg->vsock_id,
+				     ctx->cfg->vsock_iothread);
 	return ret;
 }

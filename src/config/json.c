@@ -330,7 +330,7 @@ static int parse_iothread(struct jctx *j, json_t *o)
 
 static int parse_vsock(struct jctx *j, json_t *o)
 {
-	static const char *const keys[] = {"vsock_id", "guest_cid", NULL};
+	static const char *const keys[] = {"vsock_id", "guest_cid", "uds_path", NULL};
 	struct vm_config *cfg = j->cfg;
 	int ret;
 
@@ -342,6 +342,11 @@ static int parse_vsock(struct jctx *j, json_t *o)
 	if (!ret)
 		ret =
 		    get_u64(j, o, "vsock", "guest_cid", CFG_MIN_CID, CFG_MAX_CID, &cfg->vsock_cid);
+	/* Firecracker's form: uds_path selects the user-space (unix-socket) vsock */
+	if (!ret)
+		ret = get_str(j, o, "vsock", "uds_path", &cfg->vsock_uds, false);
+	if (!ret && cfg->vsock_uds && !*cfg->vsock_uds)
+		ret = JERR(j, "JSON vsock: 'uds_path' must not be empty");
 	if (!ret) {
 		cfg->has_vsock = true;
 		cfg->vsock_opt = "JSON vsock";

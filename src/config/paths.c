@@ -72,6 +72,7 @@ int config_make_paths_absolute(struct vm_config *cfg, const char *cwd, char *err
 		ABS(cfg->drives[i].path, false);
 	ABS(cfg->rng_file, false);
 	ABS(cfg->qmp_path, true);
+	ABS(cfg->vsock_uds, true);
 	if (!ret)
 		ret = absolute(&cfg->incoming, cwd, "file:", false, err, errlen);
 	ABS(cfg->log_file, false);

@@ -15,7 +15,7 @@
 #include "util/hostpath.h"
 #include "util/sockpath.h"
 
-#define MAX_USES (8 + CFG_MAX_DRIVES + CFG_MAX_CHARDEVS)
+#define MAX_USES (10 + CFG_MAX_DRIVES + CFG_MAX_CHARDEVS)
 
 struct use {
 	const char *path;
@@ -70,6 +70,7 @@ static int check_distinct(const struct vm_config *cfg)
 				cfg->consoles[i].id ? cfg->consoles[i].id : "");
 	}
 	add_use(u, &n, cfg->qmp_path, true, "the QMP socket%s", "");
+	add_use(u, &n, cfg->vsock_uds, true, "the vsock uds-path%s", "");
 	add_use(u, &n, cfg->mem_path, true, "-mem-path%s", "");
 	add_use(u, &n, cfg->kernel, false, "-kernel%s", "");
 	add_use(u, &n, cfg->initrd, false, "-initrd%s", "");
@@ -161,5 +162,7 @@ int vm_preflight(const struct vm_config *cfg)
 	}
 	if (!ret && cfg->qmp_path)
 		ret = check_socket(cfg->qmp_path);
+	if (!ret && cfg->vsock_uds)
+		ret = check_socket(cfg->vsock_uds);
 	return ret;
 }

@@ -227,6 +227,25 @@ static void test_vsock(void **state)
 	assert_parse_fails("-device vsock,guest-cid=3", "needs id=");
 	assert_parse_fails("-device vsock,id=a,guest-cid=3 -device vsock,id=b,guest-cid=4",
 			   "only one");
+
+	/* the user-space vsock: uds-path required, no vhostfd */
+	assert_int_equal(
+	    parse_line(&p, "-device virtio-vsock-device,id=v1,guest-cid=5,uds-path=/run/v.sock"),
+	    0);
+	assert_string_equal(p.cfg.vsock_uds, "/run/v.sock");
+	assert_int_equal(p.cfg.vsock_cid, 5);
+	assert_null(p.cfg.vsock_iothread);
+	assert_string_equal(p.cfg.vsock_opt, "-device virtio-vsock-device");
+	config_free(&p.cfg);
+	assert_parse_fails("-device virtio-vsock-device,id=v1,guest-cid=5", "uds-path");
+	assert_parse_fails("-device virtio-vsock-device,id=v1,guest-cid=5,uds-path=", "uds-path");
+	assert_parse_fails("-device virtio-vsock-device,id=v1,guest-cid=5,uds-path=/a,vhostfd=3",
+			   "vhostfd");
+	assert_parse_fails("-device virtio-vsock-device,id=v1,guest-cid=5,uds-path=/a,iothread=t",
+			   "unknown iothread 't'");
+	assert_parse_fails("-device virtio-vsock-device,id=v1,guest-cid=5,uds-path=/a "
+			   "-device vsock,id=v2,guest-cid=6",
+			   "only one");
 }
 
 static void test_balloon(void **state)
