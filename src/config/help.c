@@ -54,6 +54,8 @@ static const char help_text[] =
     "  -object rng-random,id=ID,filename=FILE   (a character device or regular file)\n"
     "  -device virtio-rng-device,rng=ID[,id=ID][,max-bytes=N,period=MS]\n"
     "  -rng random_file=FILE[,bytes_per_sec=N]                     (early form)\n"
+    "  -chardev socket,id=C,path=P -device vhost-user-fs-device,id=ID,chardev=C,\n"
+    "      tag=T[,queue-size=N]   virtio-fs from a virtiofsd on P (needs mem-share=on)\n"
     "  -object iothread,id=ID | -iothread id=ID   an I/O thread for devices\n"
     "  -device isa-debug-exit[,iobase=0xf4,iosize=4]   a guest write to port 0xf4\n"
     "                        ends the VM with that exit status\n"
