@@ -54,6 +54,9 @@ static const char help_text[] =
     "  -object rng-random,id=ID,filename=FILE   (a character device or regular file)\n"
     "  -device virtio-rng-device,rng=ID[,id=ID][,max-bytes=N,period=MS]\n"
     "  -rng random_file=FILE[,bytes_per_sec=N]                     (early form)\n"
+    "  -device virtio-balloon-device[,id=ID][,deflate-on-oom=on|off]\n"
+    "      [,free-page-reporting=on|off]   QMP balloon/query-balloon\n"
+    "  -balloon deflate-on-oom=true|false                          (early form)\n"
     "  -chardev socket,id=C,path=P -device vhost-user-fs-device,id=ID,chardev=C,\n"
     "      tag=T[,queue-size=N]   virtio-fs from a virtiofsd on P (needs mem-share=on)\n"
     "  -object iothread,id=ID | -iothread id=ID   an I/O thread for devices\n"
@@ -78,8 +81,7 @@ static const char help_text[] =
     "  -disable-seccomp (there is no seccomp filter yet)\n"
     "Parsed, then refused (not supported yet): -incoming file:DIR,\n"
     "  -device vhost-vsock-device,id=ID,guest-cid=N[,vhostfd=FD],\n"
-    "  -device vsock,id=ID,guest-cid=N, -device virtio-balloon-device,\n"
-    "  -balloon deflate-on-oom=true|false, JSON vsock and balloon\n"
+    "  -device vsock,id=ID,guest-cid=N, JSON vsock\n"
     "Any option may also be spelled with two dashes (--kernel).\n";
 
 void config_print_help(void)
