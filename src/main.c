@@ -2,6 +2,7 @@
 /* parse -> build -> run -> exit status */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/x86_64/boot.h"
@@ -9,8 +10,10 @@
 #include "config/paths.h"
 #include "machine/machine.h"
 #include "machine/preflight.h"
+#include "machine/seccomp_policy.h"
 #include "qmp/qmp.h"
 #include "util/daemon.h"
+#include "util/iothread.h"
 #include "util/log.h"
 
 /*
@@ -50,6 +53,9 @@ static int build_and_run(const struct vm_config *cfg)
 	/* the socket file appears only once every other start-up check passed */
 	if (qmp_server_start(&vm, cfg->qmp_path) < 0 || interrupted(&status))
 		goto out;
+	/* each I/O thread installs its filter before its loop runs */
+	if (iothreads_release(&vm, seccomp_policy_iothread) < 0)
+		goto out;
 	if (!cfg->start_paused)
 		vm_resume(&vm);
 	/* from here a signal is read by vm_run()'s signalfd */
@@ -75,6 +81,11 @@ int main(int argc, char **argv)
 	int status;
 
 	vm_mark_process_start();
+	/* a lone option: the allow-lists as compiled (docs/security.md) */
+	if (argc == 2 && !strcmp(argv[1], "-print-seccomp-policy")) {
+		seccomp_policy_print(stdout);
+		return 0;
+	}
 	/* Before any thread exists; see interrupted(). */
 	stop_signals_block();
 	config_init(&cfg);
@@ -94,6 +105,9 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
+	seccomp_policy_enable(!cfg.disable_seccomp);
+	/* the time zone is read now: no thread opens /etc/localtime under its filter */
+	tzset();
 	/* -daemonize changes to /: resolve paths against where the user started us */
 	if (cfg.daemonize) {
 		if (!getcwd(cwd, sizeof(cwd))) {
@@ -118,6 +132,7 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return status;
 	}
+	sc_set_log_fd(log_get_fd());
 	if (cfg.daemonize && daemon_start() < 0) {
 		fprintf(stderr, "stratovirt: cannot daemonize\n");
 		config_free(&cfg);

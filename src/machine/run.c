@@ -10,6 +10,7 @@
 
 #include "machine/machine.h"
 #include "machine/qmp_vm.h"
+#include "machine/seccomp_policy.h"
 #include "util/log.h"
 
 static void on_shutdown(void *opaque, uint32_t events)
@@ -58,6 +59,13 @@ int vm_run(struct vm *vm)
 	ret = evloop_add(vm->loop, sig.fd, EPOLLIN, on_signal, &sig);
 	if (!ret)
 		ret = evloop_add(vm->loop, vm->shutdown_efd, EPOLLIN, on_shutdown, vm);
+	/* everything is open: the main thread's filter goes on before QMP reads a byte */
+	if (!ret && seccomp_policy_install(&sc_policy_main, "main") < 0) {
+		evloop_del(vm->loop, sig.fd);
+		close(sig.fd);
+		vm_stop_vcpus(vm);
+		return 1;
+	}
 	if (!ret && vm_get_state(vm) == VM_SHUTDOWN)
 		evloop_stop(vm->loop);
 	if (!ret)

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "machine/seccomp_policy.h"
 #include "machine/vm.h"
 #include "util/log.h"
 
@@ -17,6 +18,7 @@
 #define VCPU_STACK_SIZE (512 * 1024)
 
 static __thread struct vcpu *current_vcpu;
+static pid_t vmm_pid; /* for tgkill: pthread_kill would ask getpid() on every kick */
 
 static void kick_handler(int sig)
 {
@@ -30,6 +32,7 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu *vcpu)
 	static bool handler_installed;
 
 	memset(vcpu, 0, sizeof(*vcpu));
+	vmm_pid = getpid();
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
@@ -166,6 +169,11 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* before the guest runs a single instruction on this vCPU */
+	if (seccomp_policy_install(&sc_policy_vcpu, name) < 0) {
+		vm_request_shutdown(vcpu->vm, SHUTDOWN_ERROR, 1);
+		return NULL;
+	}
 
 	while (wait_runnable(vcpu)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
@@ -204,8 +212,11 @@ int vcpu_start(struct vcpu *vcpu)
 
 void vcpu_kick(struct vcpu *vcpu)
 {
-	if (vcpu->started)
-		pthread_kill(vcpu->thread, SIG_VCPU_KICK);
+	int tid = atomic_load(&vcpu->tid);
+
+	/* tid is set by the thread itself; until then it has not reached KVM_RUN */
+	if (vcpu->started && tid > 0)
+		syscall(SYS_tgkill, vmm_pid, tid, SIG_VCPU_KICK);
 }
 
 void vcpu_join(struct vcpu *vcpu)

@@ -29,6 +29,11 @@ struct iothread {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool running;
+	/* the gate: the loop starts once iothreads_release() (or a stop) opens it */
+	bool released;
+	int (*before_loop)(const char *name);
+	bool hook_done;
+	int hook_ret;
 };
 
 static void *iothread_main(void *opaque)
@@ -42,7 +47,17 @@ static void *iothread_main(void *opaque)
 	t->tid = gettid();
 	t->running = true;
 	pthread_cond_broadcast(&t->cond);
+	/* the thread's own seccomp filter, once every fd is open (and the jail set) */
+	while (!t->released)
+		pthread_cond_wait(&t->cond, &t->lock);
+	if (t->before_loop) {
+		t->hook_ret = t->before_loop(name);
+		t->hook_done = true;
+		pthread_cond_broadcast(&t->cond);
+	}
 	pthread_mutex_unlock(&t->lock);
+	if (t->hook_ret < 0)
+		return NULL;
 
 	t->run_ret = evloop_run(t->loop);
 	if (t->run_ret < 0)
@@ -50,7 +65,7 @@ static void *iothread_main(void *opaque)
 	return NULL;
 }
 
-int iothread_create(const char *id, struct iothread **out)
+static int iothread_start(const char *id, bool gated, struct iothread **out)
 {
 	struct iothread *t = calloc(1, sizeof(*t));
 	sigset_t all, old;
@@ -60,6 +75,7 @@ int iothread_create(const char *id, struct iothread **out)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->cond, NULL);
+	t->released = !gated;
 	t->id = strdup(id);
 	t->loop = evloop_new();
 	if (!t->id || !t->loop) {
@@ -85,10 +101,35 @@ err:
 	return ret;
 }
 
+int iothread_release(struct iothread *t, int (*before_loop)(const char *name))
+{
+	int ret;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->released) {
+		pthread_mutex_unlock(&t->lock);
+		return 0;
+	}
+	t->before_loop = before_loop;
+	t->released = true;
+	pthread_cond_broadcast(&t->cond);
+	while (before_loop && !t->hook_done)
+		pthread_cond_wait(&t->cond, &t->lock);
+	ret = t->hook_ret;
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+int iothread_create(const char *id, struct iothread **out)
+{
+	return iothread_start(id, false, out);
+}
+
 void iothread_stop(struct iothread *t)
 {
 	if (!t || !t->joinable)
 		return;
+	iothread_release(t, NULL);
 	evloop_stop(t->loop);
 	pthread_join(t->thread, NULL);
 	t->joinable = false;
@@ -137,6 +178,19 @@ struct evloop *iothread_loop(struct vm *vm, const char *id)
 	return NULL;
 }
 
+int iothreads_release(struct vm *vm, int (*before_loop)(const char *name))
+{
+	if (vm != threads_vm)
+		return 0;
+	for (int i = 0; i < nr_vm_threads; i++) {
+		int ret = iothread_release(vm_threads[i], before_loop);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static void iothreads_stop(struct vm *vm)
 {
 	(void)vm;
@@ -163,7 +217,8 @@ static int iothreads_init(struct vm *vm)
 		return 1;
 	threads_vm = vm;
 	for (int i = 0; i < cfg->nr_iothreads && i < CFG_MAX_IOTHREADS; i++) {
-		int ret = iothread_create(cfg->iothreads[i], &vm_threads[i]);
+		/* the loop waits for iothreads_release() */
+		int ret = iothread_start(cfg->iothreads[i], true, &vm_threads[i]);
 
 		if (ret < 0) {
 			user_err("iothread '%s': cannot start: %s\n", cfg->iothreads[i],

@@ -31,6 +31,15 @@ const char *iothread_get_id(const struct iothread *t);
 /* The thread's kernel tid (for /proc/self/task/TID). */
 pid_t iothread_get_tid(const struct iothread *t);
 
+/*
+ * The VM's I/O threads (-object iothread) wait before their loops until
+ * this: each calls before_loop(its name) (its seccomp filter; NULL: none)
+ * and then runs its loop.  Returns the first error of before_loop.
+ */
+int iothreads_release(struct vm *vm, int (*before_loop)(const char *name));
+/* One thread (iothread_create()'s are released already); idem. */
+int iothread_release(struct iothread *t, int (*before_loop)(const char *name));
+
 /* The loop of the VM's I/O thread id, or NULL if there is none. */
 struct evloop *iothread_loop(struct vm *vm, const char *id);
 

@@ -64,6 +64,11 @@ enum log_level log_get_level(void)
 	return log_level;
 }
 
+int log_get_fd(void)
+{
+	return log_file ? fileno(log_file) : -1;
+}
+
 /*
  * One message as one line: a trailing newline is dropped, other control
  * characters (from a path, a tap name, a guest) become \xNN, and a message

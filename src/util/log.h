@@ -17,6 +17,8 @@ enum log_level { LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 int log_init(const char *path, int enabled);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/* The -D file's descriptor, -1 when none (the seccomp SIGSYS line goes there too). */
+int log_get_fd(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MulanPSL-2.0
+/*
+ * The allow-lists, one per thread kind (docs/security.md lists each entry
+ * with its reason; tests/integration/test_seccomp.py checks the two agree).
+ *
+ * Threads are never created once a filter is in place (vCPUs and I/O threads
+ * start before the main thread installs its own), so clone3, rseq and
+ * set_robust_list, which glibc issues only while a thread starts, are on no
+ * list.  The binary is static by default: the libc variants it issues are
+ * fixed at build time (glibc on x86-64: newfstatat for every stat call,
+ * epoll_wait, TCGETS/TCSETS; TCGETS2/TCSETS2 of newer libcs are allowed too).
+ */
+#include "machine/seccomp_policy.h"
+
+#include <asm/ioctls.h>
+#include <asm/termbits.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <linux/if_tun.h>
+#include <linux/kvm.h>
+#include <linux/vhost.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "util/log.h"
+#include "util/seccomp.h"
+
+#ifndef BLKGETSIZE64
+#define BLKGETSIZE64 _IOR(0x12, 114, size_t)
+#endif
+#ifndef __O_TMPFILE
+#define __O_TMPFILE 020000000
+#endif
+
+#define LOW32 0xffffffffULL
+/* futex op without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
+#define FUTEX_CMD 0x7fULL
+
+#define RULE(n, w)                                                                                 \
+	{                                                                                          \
+		.nr = __NR_##n, .name = #n, .what = "", .why = w                                   \
+	}
+#define RULE_EQ(n, a, v, w) RULE_EQ_TXT(n, a, v, #v, w)
+#define RULE_EQ_TXT(n, a, v, txt, w)                                                               \
+	{                                                                                          \
+		.nr = __NR_##n, .name = #n, .what = txt, .why = w, .nr_args = 1, .args = {         \
+			{(a), SC_EQ, LOW32, (uint64_t)(v)}                                         \
+		}                                                                                  \
+	}
+#define RULE_MASK_EQ(n, a, m, v, wt, w)                                                            \
+	{                                                                                          \
+		.nr = __NR_##n, .name = #n, .what = wt, .why = w, .nr_args = 1, .args = {          \
+			{(a), SC_EQ, (m), (uint64_t)(v)}                                           \
+		}                                                                                  \
+	}
+#define RULE_NOTSET(n, a, m, wt, w)                                                                \
+	{                                                                                          \
+		.nr = __NR_##n, .name = #n, .what = wt, .why = w, .nr_args = 1, .args = {          \
+			{(a), SC_NOTSET, (m), 0}                                                   \
+		}                                                                                  \
+	}
+
+#define IOCTL(req, w)	RULE_EQ_TXT(ioctl, 1, req, #req, w)
+#define FCNTL(cmd, w)	RULE_EQ_TXT(fcntl, 1, cmd, #cmd, w)
+#define FUTEX(op)	RULE_MASK_EQ(futex, 1, FUTEX_CMD, op, #op, "mutexes, condition variables, join")
+#define MADVISE(adv, w) RULE_EQ_TXT(madvise, 2, adv, #adv, w)
+
+/* What every thread does: memory, locks, eventfds, its own end. */
+#define COMMON_RULES                                                                               \
+	RULE(read, "eventfds, timerfds, signalfd, sockets, files"),                                \
+	    RULE(write, "eventfds (kicks, irqfds, loop wake-ups), serial output, the -D log"),     \
+	    RULE(close, "fds a device or a connection no longer needs"), FUTEX(FUTEX_WAIT),        \
+	    FUTEX(FUTEX_WAKE), FUTEX(FUTEX_WAIT_BITSET),                                           \
+	    RULE_NOTSET(mmap, 2, PROT_EXEC, "prot without PROT_EXEC", "malloc, io_uring rings"),   \
+	    RULE_NOTSET(mprotect, 2, PROT_EXEC, "prot without PROT_EXEC",                          \
+			"malloc growing a thread's arena"),                                        \
+	    RULE(munmap, "free(), io_uring rings"), RULE(brk, "malloc"),                           \
+	    MADVISE(MADV_DONTNEED, "free() trimming, a thread's stack at its end"),                \
+	    RULE(rt_sigprocmask, "glibc at thread and process exit"),                              \
+	    RULE(rt_sigreturn, "return from the vCPU kick handler"),                               \
+	    RULE(exit, "end of the thread"), RULE(exit_group, "end of the process")
+
+/* fstat() only: stdio sizes a stream's buffer at its first write (the -D log) */
+#define FSTAT_ONLY                                                                                 \
+	RULE_EQ_TXT(newfstatat, 3, AT_EMPTY_PATH, "AT_EMPTY_PATH",                                 \
+		    "fstat of the -D log by stdio at its first write")
+
+/* Devices run on every kind of thread: register writes on vCPUs, queues on loops. */
+#define DEVICE_IOCTLS                                                                              \
+	IOCTL(KVM_IRQ_LINE, "legacy device interrupts"),                                           \
+	    IOCTL(KVM_IOEVENTFD, "virtqueue notify eventfds, (de)assigned at activation/reset"),   \
+	    IOCTL(KVM_IRQFD, "virtqueue interrupt eventfds"),                                      \
+	    IOCTL(TUNSETOFFLOAD, "virtio-net offloads the driver accepted"),                       \
+	    IOCTL(TUNSETVNETHDRSZ, "virtio-net header size"),                                      \
+	    IOCTL(TUNSETQUEUE, "multiqueue tap"), IOCTL(VHOST_GET_FEATURES, "vhost backends"),     \
+	    IOCTL(VHOST_SET_FEATURES, "vhost"), IOCTL(VHOST_SET_OWNER, "vhost"),                   \
+	    IOCTL(VHOST_RESET_OWNER, "vhost"), IOCTL(VHOST_SET_MEM_TABLE, "vhost"),                \
+	    IOCTL(VHOST_SET_VRING_NUM, "vhost"), IOCTL(VHOST_SET_VRING_ADDR, "vhost"),             \
+	    IOCTL(VHOST_SET_VRING_BASE, "vhost"), IOCTL(VHOST_GET_VRING_BASE, "vhost"),            \
+	    IOCTL(VHOST_SET_VRING_KICK, "vhost"), IOCTL(VHOST_SET_VRING_CALL, "vhost"),            \
+	    IOCTL(VHOST_NET_SET_BACKEND, "vhost-net"),                                             \
+	    IOCTL(VHOST_VSOCK_SET_GUEST_CID, "vhost-vsock"),                                       \
+	    IOCTL(VHOST_VSOCK_SET_RUNNING, "vhost-vsock")
+
+/* Event loops: epoll, block I/O, taps, sockets. */
+#define LOOP_RULES                                                                                 \
+	RULE(epoll_wait, "the event loop"), RULE(epoll_ctl, "fds added and removed by devices"),   \
+	    RULE(io_uring_enter, "virtio-blk requests"), RULE(readv, "tap receive"),               \
+	    RULE(writev, "tap transmit"), RULE(preadv, "virtio-blk without io_uring (aio=off)"),   \
+	    RULE(pwritev, "virtio-blk without io_uring"),                                          \
+	    RULE(fallocate, "virtio-blk discard and write-zeroes"),                                \
+	    RULE(fdatasync, "virtio-blk flush without io_uring"),                                  \
+	    RULE(timerfd_create, "virtio-blk I/O limits (timer created at first throttling)"),     \
+	    RULE(timerfd_settime, "virtio-blk I/O limits"),                                        \
+	    MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),                               \
+	    RULE(sendmsg, "vhost-user and vsock connections (fds with SCM_RIGHTS)"),               \
+	    RULE(recvmsg, "vhost-user replies, vsock connections"),                                \
+	    RULE(recvfrom, "vsock: CONNECT line (recv, MSG_PEEK)"),                                \
+	    RULE(shutdown, "vsock: a guest SHUTDOWN passed to the host socket")
+
+static const struct sc_rule vcpu_rules[] = {
+    COMMON_RULES,
+    FSTAT_ONLY,
+    IOCTL(KVM_RUN, "run the vCPU"),
+    IOCTL(KVM_GET_REGS, "register dump on a fatal exit"),
+    IOCTL(KVM_GET_SREGS, "register dump on a fatal exit"),
+    IOCTL(KVM_TRANSLATE, "the failing instruction's bytes in that dump"),
+    DEVICE_IOCTLS,
+    RULE(epoll_ctl, "a device's fds added to its loop at activation"),
+    RULE(timerfd_settime, "virtio-blk I/O limits re-armed by a notify"),
+    MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),
+    RULE(sendmsg, "vhost-user messages at device activation"),
+    RULE(recvmsg, "vhost-user replies at device activation"),
+    RULE(poll, "vhost-user reply timeout"),
+};
+
+static const struct sc_rule iothread_rules[] = {
+    COMMON_RULES,
+    FSTAT_ONLY,
+    DEVICE_IOCTLS,
+    LOOP_RULES,
+    RULE(accept4, "vsock listening socket (iothread=)"),
+    RULE(sendto, "vsock: OK line to the host (send)"),
+    RULE_EQ_TXT(socket, 0, AF_UNIX, "AF_UNIX",
+		"vsock connections to host unix sockets (iothread=)"),
+    RULE(connect, "the socket above"),
+};
+
+static const struct sc_rule main_rules[] = {
+    COMMON_RULES,
+    DEVICE_IOCTLS,
+    IOCTL(TUNSETIFF, "netdev_add of a tap by name"),
+    IOCTL(TUNGETIFF, "netdev_add of a tap passed by getfd"),
+    IOCTL(BLKGETSIZE64, "blockdev-add of a host block device"),
+    IOCTL(TCGETS, "-serial stdio: terminal mode restored at exit"),
+    IOCTL(TCSETS, "terminal"),
+    IOCTL(TCSETSW, "terminal"),
+    IOCTL(TCSETSF, "terminal"),
+    IOCTL(TCGETS2, "terminal (newer libcs)"),
+    IOCTL(TCSETS2, "terminal (newer libcs)"),
+    IOCTL(TCSETSW2, "terminal (newer libcs)"),
+    IOCTL(TCSETSF2, "terminal (newer libcs)"),
+    LOOP_RULES,
+    RULE_NOTSET(openat, 2, O_CREAT | __O_TMPFILE, "flags without O_CREAT and O_TMPFILE",
+		"blockdev-add, netdev_add (/dev/net/tun) at run time; never creates a file"),
+    RULE(newfstatat, "fstat of hot-plugged files; lstat before removing the pidfile"),
+    FCNTL(F_GETFD, "fd flags of fds passed by getfd"),
+    FCNTL(F_SETFD, "FD_CLOEXEC"),
+    FCNTL(F_GETFL, "O_NONBLOCK"),
+    FCNTL(F_SETFL, "O_NONBLOCK"),
+    FCNTL(F_DUPFD_CLOEXEC, "a duplicate of a passed fd"),
+    FCNTL(F_OFD_GETLK, "image locks of hot-plugged drives"),
+    FCNTL(F_OFD_SETLK, "image locks"),
+    RULE(eventfd2, "eventfds of hot-plugged devices"),
+    RULE(io_uring_setup, "io_uring of a hot-plugged drive"),
+    RULE(io_uring_register, "its eventfd"),
+    RULE(accept4, "QMP and vsock listening sockets"),
+    RULE(sendto, "QMP replies and events (send)"),
+    RULE_EQ_TXT(socket, 0, AF_UNIX, "AF_UNIX",
+		"vsock connections to host unix sockets, vhost-user"),
+    RULE(connect, "the socket above"),
+    RULE(poll, "QMP output back-pressure, vhost-user reply timeout"),
+    RULE(mremap, "realloc of large buffers"),
+    RULE(tgkill, "the vCPU kick (SIGUSR1) on pause and at exit"),
+    RULE(unlink, "the QMP socket, the pidfile and a created -mem-path file at exit"),
+};
+
+#define POLICY(k, r)                                                                               \
+	{                                                                                          \
+		.kind = k, .rules = r, .nr_rules = sizeof(r) / sizeof((r)[0])                      \
+	}
+
+const struct sc_policy sc_policy_vcpu = POLICY("vcpu", vcpu_rules);
+const struct sc_policy sc_policy_iothread = POLICY("iothread", iothread_rules);
+const struct sc_policy sc_policy_main = POLICY("main", main_rules);
+
+const struct sc_policy *const sc_policies[] = {&sc_policy_main, &sc_policy_vcpu,
+					       &sc_policy_iothread, NULL};
+
+static bool seccomp_on = true;
+
+void seccomp_policy_enable(bool on)
+{
+	seccomp_on = on;
+}
+
+int seccomp_policy_install(const struct sc_policy *p, const char *thread_name)
+{
+	int ret;
+
+	if (!seccomp_on)
+		return 0;
+	ret = sc_install(p, thread_name);
+	if (ret < 0)
+		user_err("seccomp: cannot install the %s filter in thread '%s': %s", p->kind,
+			 thread_name, strerror(-ret));
+	return ret;
+}
+
+int seccomp_policy_iothread(const char *thread_name)
+{
+	return seccomp_policy_install(&sc_policy_iothread, thread_name);
+}
+
+void seccomp_policy_print(FILE *f)
+{
+	for (int i = 0; sc_policies[i]; i++)
+		sc_print(f, sc_policies[i]);
+}
