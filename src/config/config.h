@@ -67,6 +67,9 @@ struct net_config {
 	char *iothread;
 	bool has_device;
 	char *device_id;
+	bool vhost;		    /* vhost=on (or vhostfd= given) */
+	int vhostfds[CFG_MAX_FDS]; /* inherited vhost-net fds; the first is used */
+	int nr_vhostfds;
 };
 
 /* -device vhost-user-fs-device: a virtiofsd reached through a socket chardev */

@@ -142,7 +142,7 @@ static void net_clear(struct net_config *n)
 	free(n->device_id);
 	memset(n, 0, sizeof(*n));
 	for (i = 0; i < CFG_MAX_FDS; i++)
-		n->fds[i] = -1;
+		n->fds[i] = n->vhostfds[i] = -1;
 }
 
 int opt_netdev(struct parse_ctx *ctx, const char *arg)
@@ -152,7 +152,7 @@ int opt_netdev(struct parse_ctx *ctx, const char *arg)
 	struct net_config n;
 	struct kvlist kv;
 	uint64_t fd;
-	bool vhost;
+	bool vhost = false;
 	int ret;
 
 	memset(&n, 0, sizeof(n));
@@ -195,6 +195,22 @@ int opt_netdev(struct parse_ctx *ctx, const char *arg)
 		ret = kv_str(&kv, "iothread", &n.iothread, false);
 	if (!ret)
 		ret = kv_bool(&kv, "vhost", &vhost);
+	n.vhost = vhost;
+	if (!ret && kv_has(&kv, "vhostfd")) {
+		ret = kv_u64(&kv, "vhostfd", 0, 0x7fffffff, &fd);
+		n.vhostfds[0] = (int)fd;
+		n.nr_vhostfds = 1;
+	}
+	if (!ret && (v = kv_get(&kv, "vhostfds"))) {
+		if (n.nr_vhostfds)
+			ret = ERR(ctx, "%s: give either vhostfd= or vhostfds=, not both", opt);
+		else if (cfg_parse_fd_list(v, n.vhostfds, CFG_MAX_FDS, &n.nr_vhostfds))
+			ret = kv_bad(&kv, "vhostfds", v, "must be FD[:FD...] (at most 8)");
+	}
+	if (!ret && n.nr_vhostfds && kv_has(&kv, "vhost") && !vhost)
+		ret = ERR(ctx, "%s '%s': vhostfd= needs vhost=on", opt, n.id);
+	if (n.nr_vhostfds)
+		n.vhost = true;
 	if (!ret)
 		ret = kv_check_unused(&kv);
 	if (!ret && !n.ifname && !n.nr_fds)

@@ -35,6 +35,7 @@
 #include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/tap.h"
+#include "virtio/vhost_net.h"
 
 #define NET_F_CSUM	 0
 #define NET_F_GUEST_CSUM 1
@@ -88,6 +89,8 @@ struct net_dev {
 	unsigned rx_nbufs, rx_nr_hdr_iov;
 	struct virtq_used_elem rx_used[NET_QUEUE_SIZE];
 	struct iovec rx_hdr_iov[NET_HDR_LEN];
+	struct vhost_net *vhost; /* vhost=on and /dev/vhost-net usable */
+	bool vhost_on;		 /* the kernel serves the rings now */
 };
 
 static struct net_dev *slots[NET_MAX_SLOTS];
@@ -115,7 +118,7 @@ static void net_update_poll(struct net_dev *n)
 	uint32_t want = 0;
 	int ret;
 
-	if (n->attached && !n->failed && virtio_dev_running(n->vdev)) {
+	if (n->attached && !n->failed && !n->vhost_on && virtio_dev_running(n->vdev)) {
 		if (!n->rx_stalled && n->vdev->vqs[NET_RXQ].ready)
 			want |= EPOLLIN;
 		if (n->tx_blocked)
@@ -352,7 +355,8 @@ static void net_tap_event(void *opaque, uint32_t events)
 	struct net_dev *n = opaque;
 
 	virtio_dev_lock(n->vdev);
-	if (n->attached && virtio_dev_running(n->vdev)) {
+	/* with vhost on, the kernel reads the tap: only stop polling it */
+	if (n->attached && !n->vhost_on && virtio_dev_running(n->vdev)) {
 		if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && n->tx_blocked) {
 			n->tx_blocked = false;
 			net_tx(n);
@@ -368,6 +372,8 @@ static void net_queue_notify(struct virtio_dev *vdev, unsigned q)
 {
 	struct net_dev *n = vdev->priv;
 
+	if (n->vhost_on)
+		return; /* a kick that raced with the hand-over to vhost-net */
 	if (q == NET_RXQ) {
 		/* New RX buffers: resume reading the tap. */
 		n->rx_stalled = false;
@@ -404,6 +410,34 @@ static void net_set_offloads(struct net_dev *n)
 			strerror(-ret));
 }
 
+/* Lock held, device activated: hands the rings to vhost-net, or stays in user space. */
+static void net_vhost_start(struct net_dev *n)
+{
+	char why[200];
+
+	if (!n->vhost || n->vhost_on || !n->attached || !virtio_dev_running(n->vdev))
+		return;
+	if (!n->vdev->vqs[NET_RXQ].ready || !n->vdev->vqs[NET_TXQ].ready)
+		return;
+	if (vhost_net_start(n->vhost, n->vdev, n->fd, why, sizeof(why)) < 0) {
+		pr_err("virtio-net netdev '%s': vhost-net did not start (%s); user-space data "
+		       "path\n",
+		       n->id, why);
+		return;
+	}
+	n->vhost_on = true;
+	pr_info("virtio-net netdev '%s': vhost-net serves the rings of tap '%s'\n", n->id,
+		n->ifname);
+}
+
+static void net_vhost_stop(struct net_dev *n)
+{
+	if (!n->vhost_on)
+		return;
+	vhost_net_stop(n->vhost);
+	n->vhost_on = false;
+}
+
 static int net_activate(struct virtio_dev *vdev)
 {
 	struct net_dev *n = vdev->priv;
@@ -412,6 +446,7 @@ static int net_activate(struct virtio_dev *vdev)
 	n->rx_stalled = false;
 	n->tx_blocked = false;
 	net_set_offloads(n);
+	net_vhost_start(n);
 	return 0;
 }
 
@@ -419,6 +454,7 @@ static void net_reset(struct virtio_dev *vdev)
 {
 	struct net_dev *n = vdev->priv;
 
+	net_vhost_stop(n);
 	/* A frame read ahead stays in rxbuf for the next driver; its chains are gone. */
 	n->rx_off = 0;
 	n->rx_nbufs = n->rx_nr_hdr_iov = 0;
@@ -519,6 +555,9 @@ static int net_open_ifname(const char *ifname, const char *id, int *fd_out)
 
 static void net_backend_close(struct net_dev *n)
 {
+	net_vhost_stop(n);
+	vhost_net_close(n->vhost);
+	n->vhost = NULL;
 	/* Chains that hold part of a frame go back, the frame cut short. */
 	if (n->rx_nbufs && virtio_dev_running(n->vdev)) {
 		net_rx_finish(n, &n->vdev->vqs[NET_RXQ]);
@@ -541,6 +580,37 @@ static void net_backend_close(struct net_dev *n)
 	n->rx_len = 0; /* a frame of the old tap is not for the next one */
 	n->tx_blocked = false;
 	n->status = 0;
+}
+
+/*
+ * vhost=on: /dev/vhost-net when the host has it (else the user-space path,
+ * said in the log), or the inherited vhostfd (which must work).
+ */
+static int net_vhost_open(struct net_dev *n, const struct net_config *nc)
+{
+	int vfd = nc->nr_vhostfds ? nc->vhostfds[0] : -1;
+	char why[200];
+	int ret;
+
+	for (int i = 1; i < nc->nr_vhostfds; i++) /* one queue pair: one vhost fd */
+		if (nc->vhostfds[i] >= 0 && nc->vhostfds[i] != vfd)
+			close(nc->vhostfds[i]);
+	ret = vhost_net_open(vfd, &n->vhost, why, sizeof(why));
+	if (ret == 0) {
+		pr_info("virtio-net netdev '%s': vhost=on: kernel vhost-net data path (tap '%s')\n",
+			n->id, n->ifname);
+		return 0;
+	}
+	if (vfd >= 0) {
+		user_err("netdev '%s': vhostfd=%d is not a usable vhost-net fd: %s\n", n->id, vfd,
+			 why);
+		if (nc->nr_fds) /* a caller's tap fd stays the caller's when the attach fails */
+			n->fd = -1;
+		net_backend_close(n);
+		return ret;
+	}
+	pr_warn("virtio-net netdev '%s': vhost=on but %s; user-space data path\n", n->id, why);
+	return 0;
 }
 
 static int net_backend_open(struct net_dev *n, const struct net_config *nc)
@@ -580,6 +650,8 @@ static int net_backend_open(struct net_dev *n, const struct net_config *nc)
 	n->attached = true;
 	n->failed = false;
 	n->status = NET_S_LINK_UP;
+	if (nc->vhost)
+		return net_vhost_open(n, nc);
 	return 0;
 }
 
@@ -618,7 +690,8 @@ int net_slot_attach(struct vm *vm, int slot, const struct net_config *net)
 		goto out;
 	net_set_offloads(n);
 	virtio_mmio_config_changed(n->vdev);
-	if (virtio_dev_running(n->vdev)) {
+	net_vhost_start(n);
+	if (virtio_dev_running(n->vdev) && !n->vhost_on) {
 		net_rx(n);
 		net_update_poll(n);
 	}

@@ -34,6 +34,8 @@ struct netdev {
 	int fd;	     /* owned; -1 with ifname */
 	int slot_fd; /* the duplicate a slot holds, -1 */
 	int slot;
+	bool vhost;  /* "vhost":true or a vhost fd: vhost-net where the host has it */
+	int vhostfd; /* owned; -1: /dev/vhost-net is opened at device_add */
 };
 
 struct net_plug {
@@ -52,8 +54,10 @@ static void netdev_clear(struct netdev *n)
 	free(n->ifname);
 	if (n->fd >= 0)
 		close(n->fd);
+	if (n->vhostfd >= 0)
+		close(n->vhostfd);
 	memset(n, 0, sizeof(*n));
-	n->fd = n->slot_fd = n->slot = -1;
+	n->fd = n->slot_fd = n->slot = n->vhostfd = -1;
 }
 
 static void plug_clear(struct net_plug *p)
@@ -74,7 +78,7 @@ static void init(struct vm *vm)
 	ready = true;
 	for (int i = 0; i < MAX_NETDEVS; i++) {
 		memset(&netdevs[i], 0, sizeof(netdevs[i]));
-		netdevs[i].fd = netdevs[i].slot_fd = netdevs[i].slot = -1;
+		netdevs[i].fd = netdevs[i].slot_fd = netdevs[i].slot = netdevs[i].vhostfd = -1;
 	}
 	for (int i = 0; i < MAX_PLUGS; i++)
 		plugs[i].netdev_index = -1;
@@ -316,11 +320,13 @@ int qmp_cmd_netdev_add(struct qmp_req *r)
 	for (int i = 0; i < nr - 1; i++)
 		close(refs[i].fd);
 	n->fd = nr ? refs[nr - 1].fd : -1;
-	/* vhost-net is not used (the NIC is served by this process): named vhost fds are closed */
+	/* one queue pair: the last vhost fd is kept (as the tap's), named others closed */
 	take_fds(vrefs, vnr);
-	for (int i = 0; i < vnr; i++)
+	for (int i = 0; i < vnr - 1; i++)
 		if (vrefs[i].name)
 			close(vrefs[i].fd);
+	n->vhostfd = vnr ? vrefs[vnr - 1].fd : -1;
+	n->vhost = qmp_arg_bool(r, "vhost", false) || vnr > 0;
 	return 0;
 }
 
@@ -408,10 +414,17 @@ int qmp_net_device_add(struct qmp_req *r, const char *id, int slot)
 	} else {
 		nc.ifname = netdevs[i].ifname;
 	}
+	nc.vhost = netdevs[i].vhost;
+	if (netdevs[i].vhostfd >= 0) {
+		nc.vhostfds[0] = fcntl(netdevs[i].vhostfd, F_DUPFD_CLOEXEC, 3);
+		nc.nr_vhostfds = nc.vhostfds[0] >= 0;
+	}
 	user_err_capture(why, sizeof(why));
 	ret = net_slot_attach(r->vm, slot, &nc);
 	user_err_capture(NULL, 0);
 	if (ret < 0) {
+		if (nc.nr_vhostfds)
+			close(nc.vhostfds[0]);
 		if (nc.nr_fds)
 			close(nc.fds[0]); /* a failed attach leaves the caller's fd open */
 		return qmp_fail(r, QMP_ERR_GENERIC, "device_add '%s': %s", id,
