@@ -20,13 +20,17 @@ mkdir -p "$out/seeds/fuzz_boot"
 "$out/boot_seeds" "$out/seeds/fuzz_boot"
 "${cc[@]}" tests/fuzz/fuzz_virtq.c src/virtio/queue.c src/machine/memory.c -o "$out/fuzz_virtq"
 "${cc[@]}" tests/fuzz/fuzz_vhost_user.c src/virtio/vhost_user.c -o "$out/fuzz_vhost_user"
+# the vsock device through the real transport, with the unit tests' fakes
+"${cc[@]}" -Itests/unit/virtio tests/fuzz/fuzz_vsock.c tests/unit/virtio/fakes.c src/virtio/vsock.c \
+	src/virtio/mmio.c src/virtio/queue.c src/machine/memory.c src/util/sockpath.c \
+	-o "$out/fuzz_vsock"
 # the config module checks -cpu names against src/machine/cpu_features.c
 config_src=(src/config/*.c src/util/hostpath.c src/machine/cpu_features.c)
 "${cc[@]}" tests/fuzz/fuzz_config.c "${config_src[@]}" -ljansson -o "$out/fuzz_cmdline"
 "${cc[@]}" -DFUZZ_CONFIG_JSON tests/fuzz/fuzz_config.c "${config_src[@]}" -ljansson \
 	-o "$out/fuzz_json"
 
-for t in fuzz_boot fuzz_virtq fuzz_vhost_user fuzz_cmdline fuzz_json; do
+for t in fuzz_boot fuzz_virtq fuzz_vhost_user fuzz_vsock fuzz_cmdline fuzz_json; do
 	mkdir -p "$out/corpus/$t"
 	echo "fuzz: $t for ${secs}s"
 	seeds=()
