@@ -57,6 +57,8 @@ static const char help_text[] =
     "  -device virtio-balloon-device[,id=ID][,deflate-on-oom=on|off]\n"
     "      [,free-page-reporting=on|off]   QMP balloon/query-balloon\n"
     "  -balloon deflate-on-oom=true|false                          (early form)\n"
+    "  -device virtio-vsock-device,id=ID,guest-cid=N,uds-path=PATH[,iothread=T]\n"
+    "      user-space vsock, host side on unix socket PATH (CONNECT <port>)\n"
     "  -chardev socket,id=C,path=P -device vhost-user-fs-device,id=ID,chardev=C,\n"
     "      tag=T[,queue-size=N]   virtio-fs from a virtiofsd on P (needs mem-share=on)\n"
     "  -object iothread,id=ID | -iothread id=ID   an I/O thread for devices\n"
@@ -81,7 +83,7 @@ static const char help_text[] =
     "  -disable-seccomp (there is no seccomp filter yet)\n"
     "Parsed, then refused (not supported yet): -incoming file:DIR,\n"
     "  -device vhost-vsock-device,id=ID,guest-cid=N[,vhostfd=FD],\n"
-    "  -device vsock,id=ID,guest-cid=N, JSON vsock\n"
+    "  -device vsock,id=ID,guest-cid=N, JSON vsock without uds_path\n"
     "Any option may also be spelled with two dashes (--kernel).\n";
 
 void config_print_help(void)
