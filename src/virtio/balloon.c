@@ -50,6 +50,7 @@ struct balloon_config {
 
 struct balloon_dev {
 	struct virtio_dev *vdev;
+	struct virtio_dev_ops ops; /* balloon_ops with this device's queue count */
 	struct balloon_config config;
 	uint64_t ram_size;
 	bool shared; /* guest RAM is a MAP_SHARED file mapping */
@@ -198,6 +199,14 @@ static void balloon_queue_notify(struct virtio_dev *vdev, unsigned q)
 	balloon_process(b, q);
 }
 
+static int balloon_activate(struct virtio_dev *vdev)
+{
+	pr_info("virtio-balloon: driver ready (deflate-on-oom %s, free page reporting %s)\n",
+		virtio_has_feature(vdev, BALLOON_F_DEFLATE_ON_OOM) ? "on" : "off",
+		virtio_has_feature(vdev, BALLOON_F_REPORTING) ? "on" : "off");
+	return 0;
+}
+
 static void balloon_config_read(struct virtio_dev *vdev, uint32_t off, void *data, uint32_t len)
 {
 	struct balloon_dev *b = vdev->priv;
@@ -265,18 +274,20 @@ static void balloon_changed(void *opaque, uint32_t events)
 		  json_pack("{s:I}", "actual", (json_int_t)guest_bytes(b, actual)));
 }
 
-#define BALLOON_OPS(queues)                                                                        \
-	{                                                                                          \
-		.name = "virtio-balloon", .device_id = VIRTIO_ID_BALLOON,                          \
-		.features = 1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX,           \
-		.config_size = sizeof(struct balloon_config), .num_queues = (queues),              \
-		.queue_size = BALLOON_QUEUE_SIZE, .config_read = balloon_config_read,              \
-		.config_write = balloon_config_write, .reset = balloon_reset,                      \
-		.queue_notify = balloon_queue_notify,                                              \
-	}
-
-static const struct virtio_dev_ops balloon_ops = BALLOON_OPS(2);
-static const struct virtio_dev_ops balloon_report_ops = BALLOON_OPS(3);
+/* num_queues is 3 with the reporting queue: a per-device copy sets it. */
+static const struct virtio_dev_ops balloon_ops = {
+    .name = "virtio-balloon",
+    .device_id = VIRTIO_ID_BALLOON,
+    .features = 1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX,
+    .config_size = sizeof(struct balloon_config),
+    .num_queues = 2,
+    .queue_size = BALLOON_QUEUE_SIZE,
+    .config_read = balloon_config_read,
+    .config_write = balloon_config_write,
+    .activate = balloon_activate,
+    .reset = balloon_reset,
+    .queue_notify = balloon_queue_notify,
+};
 
 int balloon_set_target(uint64_t bytes)
 {
@@ -355,9 +366,10 @@ static int balloon_init(struct vm *vm)
 	b->host_page = sysconf(_SC_PAGESIZE);
 	if (b->host_page < (long)BALLOON_PAGE_SIZE)
 		b->host_page = (long)BALLOON_PAGE_SIZE;
-	ret = virtio_mmio_create(
-	    vm, cfg->balloon_free_page_reporting ? &balloon_report_ops : &balloon_ops, b, NULL,
-	    &b->vdev);
+	b->ops = balloon_ops;
+	if (cfg->balloon_free_page_reporting)
+		b->ops.num_queues = 3;
+	ret = virtio_mmio_create(vm, &b->ops, b, NULL, &b->vdev);
 	if (ret < 0)
 		goto err;
 	if (cfg->balloon_deflate_on_oom)
