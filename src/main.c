@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MulanPSL-2.0
 /* parse -> build -> run -> exit status */
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "arch/x86_64/boot.h"
 #include "config/config.h"
 #include "config/paths.h"
 #include "machine/machine.h"
+#include "machine/jail.h"
 #include "machine/preflight.h"
 #include "machine/seccomp_policy.h"
 #include "qmp/qmp.h"
@@ -29,6 +34,14 @@ static bool interrupted(int *status)
 	pr_info("start-up interrupted by a signal, exiting");
 	*status = 0;
 	return true;
+}
+
+/* An I/O thread, before its loop: the jail, then its seccomp filter. */
+static int iothread_enter(const char *name)
+{
+	int ret = jail_enter_thread();
+
+	return ret ? ret : seccomp_policy_iothread(name);
 }
 
 static int build_and_run(const struct vm_config *cfg)
@@ -53,9 +66,11 @@ static int build_and_run(const struct vm_config *cfg)
 	/* the socket file appears only once every other start-up check passed */
 	if (qmp_server_start(&vm, cfg->qmp_path) < 0 || interrupted(&status))
 		goto out;
-	/* each I/O thread installs its filter before its loop runs */
-	if (iothreads_release(&vm, seccomp_policy_iothread) < 0)
+	/* everything is open: the jail, then each I/O thread's filter before its loop runs */
+	if (jail_enter(&cfg->jail) < 0 || iothreads_release(&vm, iothread_enter) < 0 ||
+	    jail_enter_thread() < 0)
 		goto out;
+	jail_done();
 	if (!cfg->start_paused)
 		vm_resume(&vm);
 	/* from here a signal is read by vm_run()'s signalfd */
@@ -78,6 +93,8 @@ int main(int argc, char **argv)
 	enum config_action action = CONFIG_RUN;
 	char err[512] = "";
 	char cwd[4096];
+	pid_t child = 0;
+	bool vm_child;
 	int status;
 
 	vm_mark_process_start();
@@ -106,8 +123,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	seccomp_policy_enable(!cfg.disable_seccomp);
-	/* the time zone is read now: no thread opens /etc/localtime under its filter */
+	/*
+	 * Read now, not later under a filter or in the jail: the time zone
+	 * (/etc/localtime) and jansson's hash seed (/dev/urandom, else getpid()).
+	 */
 	tzset();
+	json_object_seed(0);
 	/* -daemonize changes to /: resolve paths against where the user started us */
 	if (cfg.daemonize) {
 		if (!getcwd(cwd, sizeof(cwd))) {
@@ -138,14 +159,24 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	/* In the process that stays: the pidfile's lock is not inherited by fork(). */
-	if (cfg.pidfile && pidfile_write(cfg.pidfile, err, sizeof(err)) < 0) {
-		user_err("%s", err);
+	/* -jail pidns=on: the VM runs in a child, pid 1 of a new pid namespace */
+	if (jail_pidns_fork(&cfg.jail, &child) < 0) {
 		config_free(&cfg);
 		return 1;
 	}
+	/* In the process that stays: the pidfile's lock is not inherited by fork(). */
+	vm_child = cfg.jail.dir[0] && cfg.jail.pidns && child == 0;
+	if (cfg.pidfile && !vm_child && pidfile_write(cfg.pidfile, err, sizeof(err)) < 0) {
+		user_err("%s", err);
+		config_free(&cfg);
+		if (child > 0)
+			kill(child, SIGKILL);
+		return 1;
+	}
 	status = 1;
-	if (!interrupted(&status))
+	if (child > 0)
+		status = jail_supervise(child);
+	else if (!interrupted(&status))
 		status = build_and_run(&cfg);
 	pidfile_remove();
 	config_free(&cfg);

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "config/config_internal.h"
+#include "config/jail_opts.h"
 #include "machine/cpu_features.h"
 
 enum arg_kind {
@@ -496,6 +497,16 @@ static int opt_cpu(struct parse_ctx *ctx, const char *opt, const char *arg)
 	return ret;
 }
 
+static int opt_jail(struct parse_ctx *ctx, const char *opt, const char *arg)
+{
+	return cfg_parse_jail(ctx->cfg, opt, arg, ctx->err, ctx->errlen);
+}
+
+static int opt_rlimit(struct parse_ctx *ctx, const char *opt, const char *arg)
+{
+	return cfg_parse_rlimit(ctx->cfg, opt, arg, ctx->err, ctx->errlen);
+}
+
 static int opt_drive_h(struct parse_ctx *ctx, const char *opt, const char *arg)
 {
 	(void)opt;
@@ -574,6 +585,8 @@ static const struct option_def options[] = {
     {"-pidfile", ARG_ONE, opt_pidfile},
     {"-daemonize", ARG_NONE, opt_flag},
     {"-disable-seccomp", ARG_NONE, opt_flag},
+    {"-jail", ARG_ONE, opt_jail},
+    {"-rlimit", ARG_ONE, opt_rlimit},
     {"-S", ARG_NONE, opt_flag},
     /* accepted for libvirt and Kata Containers, without effect */
     {"-overcommit", ARG_ONE, opt_ignore},

@@ -85,6 +85,17 @@ struct console_config {
 	char *chardev; /* chardev id; resolved to a socket chardev */
 };
 
+/* -jail and -rlimit (docs/security.md) */
+#define CFG_JAIL_DIR_MAX 4096
+struct jail_config {
+	char dir[CFG_JAIL_DIR_MAX]; /* "" when there is no jail */
+	bool has_uid, has_gid;
+	uint32_t uid, gid;
+	bool netns, pidns, mountns;
+	bool has_nofile, has_memlock;
+	uint64_t nofile, memlock; /* memlock in bytes */
+};
+
 struct vm_config {
 	char *name;
 	char *uuid;
@@ -157,6 +168,7 @@ struct vm_config {
 	char *pidfile;
 	bool daemonize;
 	bool disable_seccomp;
+	struct jail_config jail;
 	bool start_paused;
 	char *config_file;
 };

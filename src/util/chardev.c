@@ -181,10 +181,10 @@ int chardev_open(struct chardev **out, const struct chardev_config *cfg, struct 
 
 	switch (cfg->kind) {
 	case CHR_STDIO:
-		chr->in_fd = dup(STDIN_FILENO);
-		chr->out_fd = dup(STDOUT_FILENO);
+		/* close-on-exec from the start, as every fd the VMM opens */
+		chr->in_fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+		chr->out_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
 		if (chr->in_fd >= 0) {
-			fcntl(chr->in_fd, F_SETFD, FD_CLOEXEC);
 			set_raw_terminal();
 			watch_input(chr);
 		}

@@ -15,6 +15,7 @@
 #include "util/hostpath.h"
 
 static int ready_fd = -1;
+static int null_fd = -1; /* opened early: daemon_ready() may run inside -jail */
 
 static void stop_set(sigset_t *set)
 {
@@ -58,6 +59,7 @@ int daemon_start(void)
 	if (pid > 0)
 		_exit(0); /* the grandchild keeps the pipe; the first parent waits on it */
 	ready_fd = pipefd[1];
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (chdir("/") < 0)
 		return -errno;
 	umask(027);
@@ -70,7 +72,8 @@ void daemon_ready(void)
 
 	if (ready_fd < 0)
 		return;
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	null = null_fd;
+	null_fd = -1;
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
