@@ -346,9 +346,6 @@ int config_refuse_unsupported(const struct vm_config *cfg, char *err, size_t err
 	/* parsed and checked, not implemented: one line each until it lands */
 	if (cfg->incoming)
 		return cfg_err(err, errlen, "-incoming is not supported yet");
-	if (cfg->has_vsock && !cfg->vsock_uds)
-		return cfg_err(err, errlen, "%s is not supported yet",
-			       cfg->vsock_opt ? cfg->vsock_opt : "vsock");
 	return 0;
 }
 

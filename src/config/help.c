@@ -59,6 +59,9 @@ static const char help_text[] =
     "  -balloon deflate-on-oom=true|false                          (early form)\n"
     "  -device virtio-vsock-device,id=ID,guest-cid=N,uds-path=PATH[,iothread=T]\n"
     "      user-space vsock, host side on unix socket PATH (CONNECT <port>)\n"
+    "  -device vhost-vsock-device,id=ID,guest-cid=N[,vhostfd=FD]   the kernel's\n"
+    "      vhost-vsock: /dev/vhost-vsock, or FD inherited and bound to N\n"
+    "  -device vsock,id=ID,guest-cid=N[,vhostfd=FD]               (early form)\n"
     "  -chardev socket,id=C,path=P -device vhost-user-fs-device,id=ID,chardev=C,\n"
     "      tag=T[,queue-size=N]   virtio-fs from a virtiofsd on P (needs mem-share=on)\n"
     "  -object iothread,id=ID | -iothread id=ID   an I/O thread for devices\n"
@@ -85,9 +88,7 @@ static const char help_text[] =
     "Accepted and ignored (libvirt/Kata compatibility): -overcommit ARG,\n"
     "  -sandbox ARG, -msg ARG, -rtc ARG, -boot ARG, -display ARG, -realtime ARG,\n"
     "  -no-user-config, -nodefaults, -no-shutdown, -nographic, -usb\n"
-    "Parsed, then refused (not supported yet): -incoming file:DIR,\n"
-    "  -device vhost-vsock-device,id=ID,guest-cid=N[,vhostfd=FD],\n"
-    "  -device vsock,id=ID,guest-cid=N, JSON vsock without uds_path\n"
+    "Parsed, then refused (not supported yet): -incoming file:DIR\n"
     "Any option may also be spelled with two dashes (--kernel).\n";
 
 void config_print_help(void)

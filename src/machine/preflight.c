@@ -14,6 +14,7 @@
 #include "util/daemon.h"
 #include "util/hostpath.h"
 #include "util/sockpath.h"
+#include "virtio/vhost_vsock.h"
 
 #define MAX_USES (10 + CFG_MAX_DRIVES + CFG_MAX_CHARDEVS)
 
@@ -142,6 +143,8 @@ int vm_preflight(const struct vm_config *cfg)
 				     sizeof(err));
 	if (!ret)
 		ret = gmem_check_backing(cfg, err, sizeof(err));
+	if (!ret)
+		ret = vhost_vsock_preflight(cfg, err, sizeof(err));
 	for (i = 0; !ret && i < cfg->nr_drives; i++) {
 		snprintf(what, sizeof(what), "drive '%.64s' file",
 			 cfg->drives[i].id ? cfg->drives[i].id : "");

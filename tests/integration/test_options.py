@@ -77,10 +77,6 @@ def host_cpu_vendor():
 
 REFUSED = [
     (["-incoming", "file:{dir}/tmpl"], "-incoming is not supported yet"),
-    (["-device", "vhost-vsock-device,id=vsock0,guest-cid=3"],
-     "-device vhost-vsock-device is not supported yet"),
-    (["-device", "vsock,id=vsock0,guest-cid=3"], "-device vsock is not supported yet"),
-    ({"vsock": {"vsock_id": "v0", "guest_cid": 3}}, "JSON vsock is not supported yet"),
 ]
 
 

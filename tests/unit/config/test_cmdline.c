@@ -419,11 +419,12 @@ static void test_kata_command_line(void **state)
 			   "-netdev tap,id=eth0,fds=3:4 "
 			   "-device virtio-net-device,netdev=eth0,id=eth0,mac=02:42:ac:11:00:02"),
 	    0);
-	/* until vsock exists, the line is parsed and then refused */
-	assert_int_equal(config_validate(&p.cfg, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "-device vhost-vsock-device is not supported yet");
-	p.cfg.has_vsock = false;
 	assert_int_equal(config_validate(&p.cfg, err, sizeof(err)), 0);
+	assert_true(p.cfg.has_vsock);
+	assert_null(p.cfg.vsock_uds); /* the kernel's vhost-vsock */
+	assert_string_equal(p.cfg.vsock_id, "vsock-id");
+	assert_int_equal(p.cfg.vsock_cid, 5);
+	assert_int_equal(p.cfg.vsock_fd, 3);
 	assert_string_equal(p.cfg.name, "sandbox-abc");
 	assert_int_equal(p.cfg.mem_size, 2048ULL << 20);
 	assert_string_equal(p.cfg.cmdline, "reboot=k panic=1 pci=off acpi=off quiet");

@@ -35,12 +35,10 @@ static void test_json_full(void **state)
 	(void)state;
 	config_init(&cfg);
 	assert_int_equal(config_parse_json_text(&cfg, full_json, err, sizeof(err)), 0);
-	/* parsed, then refused until they are implemented */
-	assert_int_equal(config_validate(&cfg, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "JSON vsock is not supported yet");
-	assert_true(cfg.has_vsock);
-	cfg.has_vsock = false;
 	assert_int_equal(config_validate(&cfg, err, sizeof(err)), 0);
+	assert_true(cfg.has_vsock); /* no uds_path: vhost-vsock */
+	assert_null(cfg.vsock_uds);
+	assert_int_equal(cfg.vsock_fd, -1);
 	assert_string_equal(cfg.kernel, "/vmlinux.bin");
 	assert_string_equal(cfg.cmdline, "console=ttyS0 reboot=k");
 	assert_string_equal(cfg.initrd, "/initrd");
@@ -188,7 +186,6 @@ static void test_config_file_with_overrides(void **state)
 		 "-drive id=extra,file=/e -serial pty",
 		 path);
 	assert_int_equal(parse_line(&p, line), 0);
-	p.cfg.has_vsock = false; /* refused, see test_json_full */
 	assert_int_equal(config_validate(&p.cfg, err, sizeof(err)), 0);
 	assert_string_equal(p.cfg.config_file, path);
 	assert_string_equal(p.cfg.kernel, "/vmlinux.bin");
