@@ -40,6 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "machine/seccomp_policy.h"
 #include "util/log.h"
 
 static const struct jail_config *jail;
@@ -243,6 +244,11 @@ static int supervise(pid_t child)
 	sigset_t set;
 	int status;
 
+	if (seccomp_policy_install(&sc_policy_supervisor, "supervisor") < 0) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+		return 1;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

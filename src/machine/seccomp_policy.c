@@ -135,6 +135,7 @@ static const struct sc_rule vcpu_rules[] = {
     RULE(sendmsg, "vhost-user messages at device activation"),
     RULE(recvmsg, "vhost-user replies at device activation"),
     RULE(poll, "vhost-user reply timeout"),
+    RULE(eventfd2, "vhost call eventfds, made at the first DRIVER_OK"),
 };
 
 static const struct sc_rule iothread_rules[] = {
@@ -188,6 +189,21 @@ static const struct sc_rule main_rules[] = {
     RULE(unlink, "the QMP socket, the pidfile and a created -mem-path file at exit"),
 };
 
+/* -jail pidns=on: the parent outside the namespace, waiting for the VM's process. */
+static const struct sc_rule supervisor_rules[] = {
+    RULE(rt_sigtimedwait, "sigwaitinfo() for SIGTERM/SIGINT/SIGHUP/SIGCHLD"),
+    RULE(kill, "pass a stop signal on to the VM's process"),
+    RULE(wait4, "the VM's exit status"),
+    RULE(write, "messages on stderr and the -D log"),
+    RULE(close, "the pidfile at exit"),
+    RULE(newfstatat, "lstat before removing the pidfile"),
+    RULE(unlink, "the pidfile at exit"),
+    RULE(munmap, "free() at exit"),
+    RULE(brk, "free() at exit"),
+    MADVISE(MADV_DONTNEED, "free() trimming"),
+    RULE(exit_group, "end of the process"),
+};
+
 #define POLICY(k, r)                                                                               \
 	{                                                                                          \
 		.kind = k, .rules = r, .nr_rules = sizeof(r) / sizeof((r)[0])                      \
@@ -196,9 +212,10 @@ static const struct sc_rule main_rules[] = {
 const struct sc_policy sc_policy_vcpu = POLICY("vcpu", vcpu_rules);
 const struct sc_policy sc_policy_iothread = POLICY("iothread", iothread_rules);
 const struct sc_policy sc_policy_main = POLICY("main", main_rules);
+const struct sc_policy sc_policy_supervisor = POLICY("supervisor", supervisor_rules);
 
 const struct sc_policy *const sc_policies[] = {&sc_policy_main, &sc_policy_vcpu,
-					       &sc_policy_iothread, NULL};
+					       &sc_policy_iothread, &sc_policy_supervisor, NULL};
 
 static bool seccomp_on = true;
 

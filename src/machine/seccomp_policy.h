@@ -10,6 +10,7 @@
 extern const struct sc_policy sc_policy_vcpu;
 extern const struct sc_policy sc_policy_iothread;
 extern const struct sc_policy sc_policy_main;
+extern const struct sc_policy sc_policy_supervisor; /* -jail pidns=on: the parent */
 /* Every policy, NULL-terminated (-print-seccomp-policy). */
 extern const struct sc_policy *const sc_policies[];
 

@@ -119,6 +119,8 @@ def test_full_jail(root, vmm_bin, guest_elf, kvm, tmp_path, jail_dir, pidns):
         assert (ns_pid != os.readlink("/proc/self/ns/pid")) == pidns
         if pidns:
             assert status(pid)["NSpid"].split()[-1] == "1"  # pid 1 inside
+            # the parent outside waits under its own, small filter
+            assert status(vm.proc.pid)["Seccomp"].strip() == "2"
         lim = limits(pid)
         assert lim["Max open files"] == ("256", "256"), lim
         assert lim["Max locked memory"] == (str(4 << 20), str(4 << 20)), lim

@@ -17,7 +17,7 @@ from qmpclient import QmpVm
 
 REPO = Path(__file__).resolve().parents[2]
 HOLD = "svtest=1 exit=i8042 tests=hold hold=1000000"
-KINDS = ("main", "vcpu", "iothread")
+KINDS = ("main", "vcpu", "iothread", "supervisor")
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +118,24 @@ def test_forbidden_syscall_ends_the_vmm(sectest_bin, guest_elf, kvm, tmp_path, k
         assert "SVTEST START" not in r.stdout, r.stdout
 
 
+def test_forbidden_syscall_in_the_pidns_supervisor(sectest_bin, guest_elf, kvm, tmp_path):
+    """-jail pidns=on: the parent has a filter too; its death takes the VM with it."""
+    if os.geteuid() != 0:
+        pytest.skip("-jail needs root")
+    jail = tmp_path / "jail"
+    jail.mkdir()
+    env = dict(os.environ, STRATOVIRT_SECCOMP_TRIGGER="supervisor")
+    argv = [str(a) for a in vm_argv(sectest_bin, guest_elf, "-jail", f"dir={jail},pidns=on")]
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 159, err
+    assert re.search(r"^stratovirt: seccomp: thread 'supervisor' \(supervisor filter\) made "
+                     r"syscall getppid \(110, ", err, re.M), err
+    # the VM's process (pid 1 of the namespace) went with it: nobody holds stdout
+    assert out == "" or "SVTEST" in out
+
+
 def test_trigger_needs_the_test_build(vmm_bin, guest_elf, kvm, tmp_path):
     """The release binary ignores the variable: its filters hold, the VM runs."""
     assert b"STRATOVIRT_SECCOMP_TRIGGER" not in Path(vmm_bin).read_bytes()
@@ -185,7 +203,7 @@ def test_arguments_are_filtered(vmm_bin):
     rows = {tuple(ln.split("\t")[:2]): ln.split("\t")[2] for ln in out.splitlines()}
     assert rows[("vcpu", "ioctl")].startswith("KVM_RUN") or "KVM_RUN" in rows[("vcpu", "ioctl")]
     assert "KVM_RUN" not in rows[("main", "ioctl")]
-    for kind in KINDS:
+    for kind in ("main", "vcpu", "iothread"):
         assert "without PROT_EXEC" in rows[(kind, "mmap")]
         assert "without PROT_EXEC" in rows[(kind, "mprotect")]
         assert rows[(kind, "futex")] and rows[(kind, "madvise")] and rows[(kind, "ioctl")]
