@@ -15,6 +15,13 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#ifdef SV_SECCOMP_TEST_TRIGGER
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#endif
+
 #include "syscall_names.h"
 
 static __thread char thread_name[16] = "?";
@@ -141,14 +148,34 @@ static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r)
 #ifdef SV_SECCOMP_TEST_TRIGGER
 /*
  * Test build only (meson -Dseccomp_test_trigger, binary stratovirt-sectest):
- * STRATOVIRT_SECCOMP_TRIGGER=<kind> makes each thread of that kind call
- * getppid(), which no filter allows, right after its filter is in place.
+ * STRATOVIRT_SECCOMP_TRIGGER=<kind>[:<what>] makes each thread of that kind,
+ * right after its filter is in place, make a call no filter allows:
+ * getppid() (the default), or one whose arguments are refused: mmap-exec
+ * (PROT_EXEC), ioctl (KVM_CREATE_VM), socket-inet (AF_INET), open-creat
+ * (O_CREAT), madvise-free (MADV_FREE).
  */
 static void test_trigger(const struct sc_policy *p)
 {
 	const char *want = getenv("STRATOVIRT_SECCOMP_TRIGGER");
+	size_t n = strlen(p->kind);
+	const char *what;
 
-	if (want && !strcmp(want, p->kind))
+	if (!want || strncmp(want, p->kind, n) || (want[n] && want[n] != ':'))
+		return;
+	what = want[n] ? want + n + 1 : "getppid";
+	if (!strcmp(what, "mmap-exec"))
+		syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			0);
+	else if (!strcmp(what, "ioctl"))
+		syscall(SYS_ioctl, -1, KVM_CREATE_VM, 0);
+	else if (!strcmp(what, "socket-inet"))
+		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	else if (!strcmp(what, "open-creat"))
+		syscall(SYS_openat, AT_FDCWD, "/nonexistent-seccomp-test", O_CREAT | O_WRONLY,
+			0600);
+	else if (!strcmp(what, "madvise-free"))
+		syscall(SYS_madvise, 0, 4096, MADV_FREE);
+	else
 		syscall(SYS_getppid);
 }
 #endif

@@ -118,6 +118,23 @@ def test_forbidden_syscall_ends_the_vmm(sectest_bin, guest_elf, kvm, tmp_path, k
         assert "SVTEST START" not in r.stdout, r.stdout
 
 
+@pytest.mark.parametrize("kind,what,call", [
+    ("vcpu", "mmap-exec", "mmap (9"), ("main", "mmap-exec", "mmap (9"),
+    ("iothread", "mmap-exec", "mmap (9"),
+    ("vcpu", "ioctl", "ioctl (16"), ("main", "ioctl", "ioctl (16"),
+    ("main", "socket-inet", "socket (41"), ("iothread", "socket-inet", "socket (41"),
+    ("main", "open-creat", "openat (257"), ("vcpu", "madvise-free", "madvise (28"),
+])
+def test_refused_arguments_end_the_vmm(sectest_bin, guest_elf, kvm, kind, what, call):
+    """The same syscalls with the arguments the VMM uses pass (the VM runs)."""
+    env = dict(os.environ, STRATOVIRT_SECCOMP_TRIGGER=f"{kind}:{what}")
+    r = subprocess.run([str(a) for a in vm_argv(sectest_bin, guest_elf)], env=env,
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 159, r.stderr
+    assert f"({kind} filter) made syscall {call}, arguments " in r.stderr, r.stderr
+    assert not Path("/nonexistent-seccomp-test").exists()
+
+
 def test_forbidden_syscall_in_the_pidns_supervisor(sectest_bin, guest_elf, kvm, tmp_path):
     """-jail pidns=on: the parent has a filter too; its death takes the VM with it."""
     if os.geteuid() != 0:
