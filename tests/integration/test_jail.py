@@ -278,3 +278,29 @@ def test_every_fd_is_accounted_for(vmm_bin, guest_elf, kvm, tmp_path):
     assert len(kinds.get("disk.img", [])) == 1 and len(kinds.get("vmm.log", [])) == 1, kinds
     assert len(kinds.get("pidfile", [])) == 1 and len(kinds.get("serial", [])) == 2, kinds
     assert len(kinds.get("io_uring", [])) == 1, kinds
+
+
+def test_daemonized_jail(root, vmm_bin, guest_elf, kvm, tmp_path, jail_dir):
+    """-daemonize with a jail: stdio goes to /dev/null (opened before the jail)."""
+    os.chmod(tmp_path, 0o755)
+    pidfile = tmp_path / "vm.pid"
+    args = [str(a) for a in argv(vmm_bin, guest_elf, "-jail",
+                                 f"dir={jail_dir},uid={NOBODY},gid={NOBODY},mountns=on",
+                                 "-daemonize", "-pidfile", pidfile)]
+    args[args.index("stdio")] = f"file,path={tmp_path / 'serial.log'}"
+    r = subprocess.run(args, capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    pid = int(pidfile.read_text())
+    try:
+        for fd in (0, 1, 2):
+            assert os.readlink(f"/proc/{pid}/fd/{fd}") == "/dev/null"
+        assert status(pid)["Uid"].split()[0] == str(NOBODY)
+        assert os.stat(f"/proc/{pid}/root").st_ino == os.stat(jail_dir).st_ino
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists()
