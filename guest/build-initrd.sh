@@ -31,7 +31,7 @@ hash=$(
     {
         echo "busybox: $bb_id"
         echo "cc: $(gcc --version | head -1)"
-        for f in "$here/init" "$here/agent/agent.c" "$here/build-initrd.sh"; do
+        for f in "$here/init" "$here/agent/agent.c" "$here/agent/vsock.c" "$here/build-initrd.sh"; do
             echo "file: ${f#"$here"/}"
             cat "$f"
         done
@@ -64,6 +64,9 @@ install -m 0755 "$here/init" "$root/init"
 gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$root/bin/svagent" "$here/agent/agent.c" \
     || die "cannot build the test agent (apt-get install build-essential)"
 strip "$root/bin/svagent"
+gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$root/bin/svvsock" "$here/agent/vsock.c" \
+    || die "cannot build the vsock test program"
+strip "$root/bin/svvsock"
 # One symlink per applet, where busybox itself would install it.
 "$busybox" --list-full | while read -r applet; do
     [ -e "$root/$applet" ] && continue
