@@ -19,9 +19,13 @@ log() { echo "build-initrd: $*" >&2; }
 die() { echo "build-initrd: error: $*" >&2; exit 1; }
 
 [ -x "$busybox" ] || die "$busybox not found (apt-get install busybox-static)"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' \
-    || ldd "$busybox" 2>&1 | grep -q 'not a dynamic executable' \
-    || die "$busybox is not statically linked (apt-get install busybox-static)"
+# ldd exits 1 on a static binary, so read its output rather than a pipeline
+# status (pipefail); `file` is not on a fresh machine.
+ldd_out=$(ldd "$busybox" 2>&1 || true)
+case "$ldd_out" in
+*"not a dynamic executable"* | *"statically linked"*) ;;
+*) die "$busybox is not statically linked (apt-get install busybox-static)" ;;
+esac
 command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
 
 bb_id=$(dpkg-query -W -f='${Package} ${Version}' busybox-static 2>/dev/null || true)
