@@ -81,7 +81,9 @@
 	    MADVISE(MADV_DONTNEED, "free() trimming, a thread's stack at its end"),                \
 	    RULE(rt_sigprocmask, "glibc at thread and process exit"),                              \
 	    RULE(rt_sigreturn, "return from the vCPU kick handler"),                               \
-	    RULE(exit, "end of the thread"), RULE(exit_group, "end of the process")
+	    RULE(exit, "end of the thread"), RULE(exit_group, "end of the process"),               \
+	    RULE(clock_gettime, "the vDSO's fallback where the clocksource has no vDSO "           \
+				"(measured in the nested machine): reply timeouts, logs")
 
 /* fstat() only: stdio sizes a stream's buffer at its first write (the -D log) */
 #define FSTAT_ONLY                                                                                 \
@@ -136,6 +138,7 @@ static const struct sc_rule vcpu_rules[] = {
     RULE(recvmsg, "vhost-user replies at device activation"),
     RULE(poll, "vhost-user reply timeout"),
     RULE(eventfd2, "vhost call eventfds, made at the first DRIVER_OK"),
+    RULE(time, "the CMOS RTC's time(), where the vDSO falls back to the syscall"),
 };
 
 static const struct sc_rule iothread_rules[] = {
@@ -186,6 +189,7 @@ static const struct sc_rule main_rules[] = {
     RULE(poll, "QMP output back-pressure, vhost-user reply timeout"),
     RULE(mremap, "realloc of large buffers"),
     RULE(tgkill, "the vCPU kick (SIGUSR1) on pause and at exit"),
+    RULE(gettimeofday, "QMP event timestamps, where the vDSO falls back to the syscall"),
     RULE(unlink, "the QMP socket, the pidfile and a created -mem-path file at exit"),
 };
 
