@@ -6,7 +6,8 @@
 # Output: ${STRATOVIRT_GUEST_CACHE:-/var/cache/stratovirt-guest}/initrd-<hash>/initrd.cpio.gz
 # (newc cpio, gzip). <hash> covers the busybox-static package version, the
 # gcc version, guest/init, guest/agent/agent.c (the test agent, built here
-# with gcc -static as /bin/svagent) and this script. When the file exists the script only prints its
+# with gcc -static as /bin/svagent), guest/checks.d/*.sh (more checks, put
+# in /etc/svcheck.d) and this script. When the file exists the script only prints its
 # path. Progress goes to stderr; the last line on stdout is the initrd path.
 # Needs root (or fakeroot) for the /dev/console node.
 set -euo pipefail
@@ -35,7 +36,8 @@ hash=$(
     {
         echo "busybox: $bb_id"
         echo "cc: $(gcc --version | head -1)"
-        for f in "$here/init" "$here/agent/agent.c" "$here/agent/vsock.c" "$here/build-initrd.sh"; do
+        for f in "$here/init" "$here/agent/agent.c" "$here/agent/vsock.c" "$here/build-initrd.sh" \
+            "$here"/checks.d/*.sh; do
             echo "file: ${f#"$here"/}"
             cat "$f"
         done
@@ -65,6 +67,11 @@ mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,mnt}
 chmod 1777 "$root/tmp"
 install -m 0755 "$busybox" "$root/bin/busybox"
 install -m 0755 "$here/init" "$root/init"
+# more checks, one file per device family, sourced by init
+mkdir -p "$root/etc/svcheck.d"
+for f in "$here"/checks.d/*.sh; do
+    [ -e "$f" ] && install -m 0644 "$f" "$root/etc/svcheck.d/"
+done
 gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$root/bin/svagent" "$here/agent/agent.c" \
     || die "cannot build the test agent (apt-get install build-essential)"
 strip "$root/bin/svagent"
