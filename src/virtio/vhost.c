@@ -32,6 +32,19 @@ static int fail(struct vhost_dev *vh, const char *fmt, ...)
 	return e ? -e : -EIO;
 }
 
+static void close_calls(struct vhost_dev *vh)
+{
+	for (unsigned i = 0; i < VHOST_DEV_MAX_VQS; i++) {
+		if (vh->calls[i].efd < 0)
+			continue;
+		if (vh->call_in_loop[i])
+			evloop_del(vh->vdev->loop, vh->calls[i].efd);
+		close(vh->calls[i].efd);
+		vh->calls[i].efd = -1;
+		vh->call_in_loop[i] = false;
+	}
+}
+
 int vhost_dev_init(struct vhost_dev *vh, int fd)
 {
 	memset(vh, 0, sizeof(*vh));
@@ -42,6 +55,16 @@ int vhost_dev_init(struct vhost_dev *vh, int fd)
 		return fail(vh, "VHOST_SET_OWNER");
 	if (ioctl(fd, VHOST_GET_FEATURES, &vh->features) < 0)
 		return fail(vh, "VHOST_GET_FEATURES");
+	/* made here, on the thread that opens the back end: vCPU threads make no fds */
+	for (unsigned i = 0; i < VHOST_DEV_MAX_VQS; i++) {
+		vh->calls[i].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (vh->calls[i].efd < 0) {
+			int ret = fail(vh, "eventfd");
+
+			close_calls(vh);
+			return ret;
+		}
+	}
 	vh->fd = fd;
 	return 0;
 }
@@ -84,18 +107,18 @@ static int call_setup(struct vhost_dev *vh, unsigned i)
 	struct vhost_call *c = &vh->calls[i];
 	int ret;
 
-	if (c->efd >= 0)
+	if (c->efd < 0) {
+		errno = EINVAL;
+		return fail(vh, "queue %u has no call eventfd", i);
+	}
+	if (vh->call_in_loop[i])
 		return 0;
-	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (c->efd < 0)
-		return fail(vh, "eventfd");
 	ret = evloop_add(vh->vdev->loop, c->efd, EPOLLIN, call_event, c);
 	if (ret < 0) {
-		close(c->efd);
-		c->efd = -1;
 		errno = -ret;
 		return fail(vh, "event loop");
 	}
+	vh->call_in_loop[i] = true;
 	return 0;
 }
 
@@ -200,14 +223,7 @@ void vhost_dev_stop(struct vhost_dev *vh)
 void vhost_dev_close(struct vhost_dev *vh)
 {
 	vhost_dev_stop(vh);
-	for (unsigned i = 0; i < VHOST_DEV_MAX_VQS; i++) {
-		if (vh->calls[i].efd < 0)
-			continue;
-		if (vh->vdev)
-			evloop_del(vh->vdev->loop, vh->calls[i].efd);
-		close(vh->calls[i].efd);
-		vh->calls[i].efd = -1;
-	}
+	close_calls(vh);
 	if (vh->fd >= 0)
 		close(vh->fd);
 	vh->fd = -1;

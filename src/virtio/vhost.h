@@ -39,12 +39,16 @@ struct vhost_dev {
 	unsigned first_vq, nvqs; /* the transport queues handed over */
 	bool started;
 	struct vhost_call calls[VHOST_DEV_MAX_VQS];
+	bool call_in_loop[VHOST_DEV_MAX_VQS];
 	char err[160];
 };
 
 /*
  * Takes fd (a vhost character device opened by the caller, or inherited):
- * VHOST_SET_OWNER and VHOST_GET_FEATURES.  On error fd is left to the caller.
+ * VHOST_SET_OWNER, VHOST_GET_FEATURES, and the call eventfds of all
+ * VHOST_DEV_MAX_VQS queues (made here because vhost_dev_start runs on vCPU
+ * threads, whose seccomp filter allows no new fds).  On error fd is left to
+ * the caller.
  */
 int vhost_dev_init(struct vhost_dev *vh, int fd);
 /*
