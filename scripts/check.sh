@@ -50,3 +50,24 @@ scripts/hwvirt/prepare.sh >/dev/null || echo "check: the nested machine cannot b
 
 echo "== integration tests (hwvirt-marked ones inside the nested machine on kvm_pvm hosts) =="
 /usr/bin/python3 -m pytest -v -rsxX tests/integration
+
+# The same tests on the ASan/UBSan VMM (build-asan, through scripts/asan-vmm.sh:
+# seccomp off there, see that script), leaving out the Linux boots, the
+# nested-machine tests and the seccomp tests.  Every report
+# goes to a file under $asan_logs; any file there fails the run.
+echo "== integration tests on the ASan/UBSan VMM =="
+asan_logs=$(mktemp -d /tmp/sv-asan-logs.XXXXXX)
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=16:log_path=$asan_logs/asan \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$asan_logs/ubsan \
+	STRATOVIRT_BIN=$repo/scripts/asan-vmm.sh SV_ASAN_VMM=$repo/build-asan/stratovirt \
+	SVGUEST_ELF=$repo/build-asan/tests/guest/svguest.elf \
+	SVGUEST_BIN=$repo/build-asan/tests/guest/svguest.bin \
+	/usr/bin/python3 -m pytest -q -rsxX -m "not hwvirt" tests/integration \
+	--ignore-glob='tests/integration/test_linux_*.py' \
+	--ignore=tests/integration/test_seccomp.py
+if [ -n "$(ls -A "$asan_logs")" ]; then
+	echo "check: sanitizer reports from the VMM:" >&2
+	cat "$asan_logs"/* >&2
+	exit 1
+fi
+rm -rf "$asan_logs"
