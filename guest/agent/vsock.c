@@ -46,8 +46,8 @@ static uint8_t stream_byte(uint64_t *s)
 
 static int cmd_serve(unsigned port, unsigned count, const char *mark)
 {
-	struct sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
-				.svm_port = port};
+	struct sockaddr_vm a = {
+	    .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port};
 	static char buf[CHUNK];
 	uint64_t total = 0;
 	unsigned n;
@@ -145,7 +145,8 @@ static int cmd_echo(unsigned cid, unsigned port, uint64_t bytes)
 				return fail("read");
 			for (ssize_t i = 0; i < r; i++) {
 				if (in[i] != stream_byte(&rs)) {
-					printf("error=mismatch-at-%" PRIu64 "\n", got + (uint64_t)i);
+					printf("error=mismatch-at-%" PRIu64 "\n",
+					       got + (uint64_t)i);
 					return 1;
 				}
 				fnv = (fnv ^ in[i]) * 0x100000001b3ULL;

@@ -308,13 +308,14 @@ static int validate_transports(const struct vm_config *cfg, char *err, size_t er
 	total = blk + net + cfg->nr_consoles + (cfg->has_rng ? 1 : 0) + (cfg->has_balloon ? 1 : 0);
 	total += cfg->nr_fs;
 	if (total > CFG_MAX_VIRTIO_DEVS)
-		return cfg_err(err, errlen,
-			       "too many virtio devices: %d disks, %d NICs, %d consoles and %d rng%s "
-			       "need %d virtio-mmio slots (disks take at least %d, NICs at least "
-			       "%d), at most %d",
-			       disks, nics, cfg->nr_consoles, cfg->has_rng ? 1 : 0,
-			       cfg->has_balloon ? " plus a balloon" : "", total,
-			       CFG_BLK_SLOTS, CFG_NET_SLOTS, CFG_MAX_VIRTIO_DEVS);
+		return cfg_err(
+		    err, errlen,
+		    "too many virtio devices: %d disks, %d NICs, %d consoles and %d rng%s "
+		    "need %d virtio-mmio slots (disks take at least %d, NICs at least "
+		    "%d), at most %d",
+		    disks, nics, cfg->nr_consoles, cfg->has_rng ? 1 : 0,
+		    cfg->has_balloon ? " plus a balloon" : "", total, CFG_BLK_SLOTS, CFG_NET_SLOTS,
+		    CFG_MAX_VIRTIO_DEVS);
 	return 0;
 }
 
@@ -412,10 +413,11 @@ int config_validate(struct vm_config *cfg, char *err, size_t errlen)
 		return cfg_err(err, errlen, "empty QMP socket path");
 	ret = validate_devices(cfg, err, errlen);
 	if (!ret && cfg->nr_fs && !cfg->mem_share)
-		ret = cfg_err(err, errlen,
-			      "-device vhost-user-fs-device '%s' needs -machine mem-share=on (guest "
-			      "memory virtiofsd can map; with or without -mem-path)",
-			      cfg->fs[0].id);
+		ret =
+		    cfg_err(err, errlen,
+			    "-device vhost-user-fs-device '%s' needs -machine mem-share=on (guest "
+			    "memory virtiofsd can map; with or without -mem-path)",
+			    cfg->fs[0].id);
 	if (!ret)
 		ret = validate_device_ids(cfg, err, errlen);
 	if (!ret)

@@ -67,7 +67,7 @@ struct net_config {
 	char *iothread;
 	bool has_device;
 	char *device_id;
-	bool vhost;		    /* vhost=on (or vhostfd= given) */
+	bool vhost;		   /* vhost=on (or vhostfd= given) */
 	int vhostfds[CFG_MAX_FDS]; /* inherited vhost-net fds; the first is used */
 	int nr_vhostfds;
 };
@@ -146,7 +146,7 @@ struct vm_config {
 	bool has_vsock;
 	char *vsock_id;
 	uint64_t vsock_cid;
-	int vsock_fd; /* -1 */
+	int vsock_fd;	      /* -1 */
 	char *vsock_uds;      /* virtio-vsock-device uds-path: the user-space vsock */
 	char *vsock_iothread; /* virtio-vsock-device iothread= */
 	const char *vsock_opt;

@@ -165,7 +165,7 @@ static int dev_vsock(struct parse_ctx *ctx, struct kvlist *kv)
 	cfg->vsock_uds = uds;
 	cfg->vsock_iothread = iothread;
 	cfg->has_vsock = true;
-	cfg->vsock_opt = user			       ? "-device virtio-vsock-device"
+	cfg->vsock_opt = user				    ? "-device virtio-vsock-device"
 			 : strcmp(kv->opt, "-device vsock") ? "-device vhost-vsock-device"
 							    : "-device vsock";
 	return 0;

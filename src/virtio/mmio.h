@@ -124,7 +124,7 @@ struct virtio_kick {
 	struct virtio_dev *dev;
 	unsigned q;
 	int efd;
-	bool ioeventfd;	 /* registered with KVM */
+	bool ioeventfd;	  /* registered with KVM */
 	bool handed_over; /* read by a vhost back end, not by our loop */
 };
 

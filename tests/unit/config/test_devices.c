@@ -269,15 +269,15 @@ static void test_balloon(void **state)
 	assert_false(p.cfg.balloon_free_page_reporting);
 	config_free(&p.cfg);
 
-	assert_int_equal(parse_line(&p, "-device virtio-balloon-device,id=b0,free-page-reporting=on,"
-					"deflate-on-oom=off"),
+	assert_int_equal(parse_line(&p,
+				    "-device virtio-balloon-device,id=b0,free-page-reporting=on,"
+				    "deflate-on-oom=off"),
 			 0);
 	assert_true(p.cfg.balloon_free_page_reporting);
 	assert_false(p.cfg.balloon_deflate_on_oom);
 	config_free(&p.cfg);
 
-	assert_parse_fails("-device virtio-balloon-device,free-page-reporting=maybe",
-			   "'maybe'");
+	assert_parse_fails("-device virtio-balloon-device,free-page-reporting=maybe", "'maybe'");
 	assert_parse_fails("-balloon free-page-reporting=on", "unknown key 'free-page-reporting'");
 
 	assert_parse_fails("-balloon deflate-on-oom=sometimes", "'sometimes'", "-balloon");
