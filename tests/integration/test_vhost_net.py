@@ -16,6 +16,8 @@ import pytest
 
 from conftest import netns_unavailable, NetNs, run_vm
 from test_virtio import NET_MAC, NetPeer, assert_guest, guest_append, vmm_base
+# the Linux guest of the hwvirt tests, built on the host before L1 starts
+from test_linux_user import guest, hwvirt_host_prepare  # noqa: F401
 
 VM_TIMEOUT = 90
 LOG_ENV = dict(os.environ, STRATOVIRT_LOG_LEVEL="info")
@@ -104,7 +106,7 @@ def test_qmp_netdev_add_vhost(vmm_bin, guest_elf, kvm, netns, tmp_path, monkeypa
 @pytest.mark.hwvirt
 @pytest.mark.slow
 @pytest.mark.parametrize("vhost", ["on", "off"])
-def test_linux_ping_and_100mib(vmm_bin, vhost, request):
+def test_linux_ping_and_100mib(vmm_bin, guest, vhost):  # noqa: F811
     from test_linux_user import (GUEST_IP, HOST_IP, TCP_PORT, TIMEOUT, Sender,
                                  assert_checks, vmm)
     why = netns_unavailable()
@@ -112,7 +114,7 @@ def test_linux_ping_and_100mib(vmm_bin, vhost, request):
         pytest.skip(why)
     if vhost == "on" and not HAVE_VHOST:
         pytest.skip("/dev/vhost-net is missing (the nested machine has it)")
-    kdir, initrd = request.getfixturevalue("guest")
+    kdir, initrd = guest
     payload = os.urandom(100 << 20)
     with NetNs() as ns:
         ns.ip("addr", "add", f"{HOST_IP}/24", "dev", ns.tap)
