@@ -13,7 +13,7 @@
 #
 # Environment: HWVIRT_MEM (MiB, default 3072), HWVIRT_CPUS (default 2),
 # HWVIRT_RESULTS (host directory shared read-write at the same path; default
-# none), HWVIRT_HANG (seconds without an L1 heartbeat = hung, default 120),
+# none), HWVIRT_HANG (seconds without an L1 heartbeat = hung, default 60),
 # HWVIRT_SILENCE (seconds without output from CMD = hung, default 900, 0 = no
 # limit), HWVIRT_TRIES (default 2), HWVIRT_SCRATCH_GB (default 16, sparse),
 # HWVIRT_KEEP_LOGS=1 (keep the L1 kernel log), QEMU_BIN, STRATOVIRT_HWVIRT_CACHE.
@@ -29,7 +29,7 @@ EXIT_UNAVAILABLE=98
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mem=${HWVIRT_MEM:-3072}
 cpus=${HWVIRT_CPUS:-2}
-hang=${HWVIRT_HANG:-120}
+hang=${HWVIRT_HANG:-60}
 silence=${HWVIRT_SILENCE:-900}
 tries=${HWVIRT_TRIES:-2}
 
