@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -607,10 +608,22 @@ static void backend_close(struct blk_backend *be, struct evloop *loop)
 }
 
 /*
+ * Debian 12's shared liburing (2.3) does not export io_uring_register_restrictions()
+ * and io_uring_enable_rings() (only liburing.a does), so the sanitizer build,
+ * which links it dynamically, makes the two io_uring_register(2) calls itself.
+ */
+static int uring_register(struct io_uring *ring, unsigned op, void *arg, unsigned nr)
+{
+	if (syscall(__NR_io_uring_register, ring->ring_fd, op, arg, nr) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
  * A ring that accepts only the operations virtio-blk submits: seccomp does
  * not see io_uring operations, so a ring that could open files or connect
  * sockets would be a way around the filters (docs/security.md).  Created
- * disabled; io_uring_enable_rings() once its eventfd is registered.
+ * disabled; IORING_REGISTER_ENABLE_RINGS once its eventfd is registered.
  */
 static int uring_init_restricted(struct io_uring *ring, bool *disabled)
 {
@@ -627,7 +640,7 @@ static int uring_init_restricted(struct io_uring *ring, bool *disabled)
 		return io_uring_queue_init(BLK_QUEUE_SIZE, ring, 0);
 	if (ret < 0)
 		return ret;
-	ret = io_uring_register_restrictions(ring, res, sizeof(res) / sizeof(res[0]));
+	ret = uring_register(ring, IORING_REGISTER_RESTRICTIONS, res, sizeof(res) / sizeof(res[0]));
 	if (ret < 0) {
 		io_uring_queue_exit(ring);
 		return ret;
@@ -651,7 +664,7 @@ static void backend_uring(struct blk_backend *be, const struct drive_config *d, 
 	}
 	be->uring_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (be->uring_efd < 0 || io_uring_register_eventfd(&be->ring, be->uring_efd) < 0 ||
-	    (disabled && io_uring_enable_rings(&be->ring) < 0) ||
+	    (disabled && uring_register(&be->ring, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0) ||
 	    evloop_add(b->vdev->loop, be->uring_efd, EPOLLIN, blk_uring_event, b) < 0) {
 		pr_warn("drive '%s': io_uring eventfd setup failed; using synchronous I/O\n",
 			d->id);
