@@ -9,6 +9,9 @@
  *                  the device sets NEEDS_RESET (or FUSE_INIT gets no answer)
  *   fsmode=kill    after FUSE_INIT the guest prints SVTEST FS-KILL-NOW, the
  *                  host kills virtiofsd, and the device must set NEEDS_RESET
+ *   fsbench=1      then reads the whole of fsfile= in fschunk= bytes (default
+ *                  128 KiB) between SVTEST FSBENCH-START and SVTEST
+ *                  FSBENCH-END lines, which the host times (bench/vhost.py)
  */
 #include "check.h"
 #include "lib/alloc.h"
@@ -101,6 +104,41 @@ static int fuse_call(struct vq *q, uint32_t opcode, uint64_t nodeid, const void 
 		*rlen = replylen;
 	memcpy(reply, out + 1, *rlen);
 	return 1;
+}
+
+/* Sequential FUSE_READs of the whole file through one reused set of buffers. */
+static int fs_bench(struct vq *q, uint64_t nodeid, uint64_t fh, uint64_t size, uint32_t chunk,
+		    uint64_t *done)
+{
+	struct fuse_in_header *in = page_alloc(1);
+	struct fuse_out_header *out = page_alloc(1);
+	struct fuse_read_in *rd = (struct fuse_read_in *)(in + 1);
+	uint8_t *data = vio_scratch(chunk);
+	uint32_t len;
+
+	if (!in || !out || !data)
+		return -1;
+	*done = 0;
+	while (*done < size) {
+		struct vbuf b[3] = {{vaddr(in), sizeof(*in) + sizeof(*rd), false},
+				    {vaddr(out), sizeof(*out), true},
+				    {vaddr(data), chunk, true}};
+
+		memset(in, 0, sizeof(*in) + sizeof(*rd));
+		in->len = sizeof(*in) + sizeof(*rd);
+		in->opcode = FUSE_READ;
+		in->unique = next_unique++;
+		in->nodeid = nodeid;
+		rd->fh = fh;
+		rd->offset = *done;
+		rd->size = chunk;
+		if (vq_transact(q, b, 3, &len) != 1 || out->error || out->unique != in->unique)
+			return -1;
+		if (out->len <= sizeof(*out))
+			break; /* end of file */
+		*done += out->len - sizeof(*out);
+	}
+	return 0;
 }
 
 static const char *call_error(int ret)
@@ -196,6 +234,16 @@ static enum check_result check_virtio_fs(struct check_ctx *ctx)
 	if (ret != 1 || err)
 		return check_fail(ctx, "FUSE_READ: %s error %d", ret == 1 ? "" : call_error(ret),
 				  err);
+	if (cmdline_is("fsbench", "1")) {
+		uint64_t chunk = 128 * 1024, done = 0;
+
+		cmdline_get_u64("fschunk", &chunk);
+		printf("SVTEST FSBENCH-START size %lu chunk %lu\n", entry.attr.size, chunk);
+		if (fs_bench(&req, entry.nodeid, open.fh, entry.attr.size, (uint32_t)chunk, &done) <
+		    0)
+			return check_fail(ctx, "FUSE_READ at offset %lu failed", done);
+		printf("SVTEST FSBENCH-END bytes %lu\n", done);
+	}
 	reply[rlen < FS_READ_MAX ? rlen : FS_READ_MAX - 1] = 0;
 	for (uint32_t i = 0; reply[i]; i++)
 		if (reply[i] < 0x20 || reply[i] > 0x7e)
