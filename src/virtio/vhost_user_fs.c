@@ -117,7 +117,7 @@ static void fs_call_event(void *opaque, uint32_t events)
 	if (read(c->efd, &cnt, sizeof(cnt)) < 0)
 		return;
 	/* virtiofsd applied the guest's interrupt suppression already */
-	if (virtio_dev_running(c->fs->vdev))
+	if (c->fs->vdev && virtio_dev_running(c->fs->vdev))
 		virtio_mmio_interrupt(c->fs->vdev, VIRTIO_MMIO_INT_VRING);
 }
 
@@ -197,19 +197,23 @@ static void fs_queue_notify(struct virtio_dev *vdev, unsigned q)
 
 static void fs_free(struct fs_dev *fs)
 {
+	struct evloop *loop = fs->vdev ? fs->vdev->loop : NULL;
+
+	/* the transport's reset may still talk to virtiofsd: destroy it first */
 	if (fs->vdev)
 		virtio_mmio_destroy(fs->vdev);
+	fs->vdev = NULL;
 	for (unsigned q = 0; q < FS_NUM_QUEUES; q++) {
 		if (fs->calls[q].efd < 0)
 			continue;
-		if (fs->vdev)
-			evloop_del(fs->vdev->loop, fs->calls[q].efd);
+		if (loop)
+			evloop_del(loop, fs->calls[q].efd);
 		close(fs->calls[q].efd);
 	}
-	if (fs->vdev)
-		fs_disconnect(fs);
-	else
-		vhost_user_close(&fs->vu);
+	if (fs->watching && loop)
+		evloop_del(loop, fs->vu.fd);
+	fs->watching = false;
+	vhost_user_close(&fs->vu);
 	free(fs->path);
 	free(fs);
 }
