@@ -212,13 +212,13 @@ static int parse_drive(struct jctx *j, json_t *o)
 
 static int parse_net(struct jctx *j, json_t *o)
 {
-	static const char *const keys[] = {"iface_id", "host_dev_name", "mac",
-					   "tap_fd",   "iothread",	NULL};
+	static const char *const keys[] = {"iface_id", "host_dev_name", "mac",	    "tap_fd",
+					   "iothread", "vhost_type",	"vhost_fd", NULL};
 	struct vm_config *cfg = j->cfg;
 	struct net_config *n;
 	const char *w = "net";
-	char *mac = NULL;
-	uint64_t fd = UINT64_MAX;
+	char *mac = NULL, *vhost = NULL;
+	uint64_t fd = UINT64_MAX, vfd = UINT64_MAX;
 	int ret, i;
 
 	ret = check_keys(j, o, w, keys);
@@ -229,7 +229,7 @@ static int parse_net(struct jctx *j, json_t *o)
 	n = &cfg->nets[cfg->nr_nets++];
 	memset(n, 0, sizeof(*n));
 	for (i = 0; i < CFG_MAX_FDS; i++)
-		n->fds[i] = -1;
+		n->fds[i] = n->vhostfds[i] = -1;
 	n->has_device = true;
 	ret = get_str(j, o, w, "iface_id", &n->id, true);
 	if (!ret)
@@ -255,6 +255,24 @@ static int parse_net(struct jctx *j, json_t *o)
 	free(mac);
 	if (!ret)
 		ret = get_str(j, o, w, "iothread", &n->iothread, false);
+	/* StratoVirt's spelling of vhost-net: "vhost_type": "vhost-kernel" */
+	if (!ret)
+		ret = get_str(j, o, w, "vhost_type", &vhost, false);
+	if (!ret && vhost && strcmp(vhost, "vhost-kernel"))
+		ret =
+		    JERR(j, "invalid value '%s' for JSON net.vhost_type: only vhost-kernel", vhost);
+	n->vhost = vhost != NULL;
+	free(vhost);
+	if (!ret)
+		ret = get_u64(j, o, w, "vhost_fd", 0, 0x7fffffff, &vfd);
+	if (!ret && vfd != UINT64_MAX) {
+		if (!n->vhost)
+			ret = JERR(j,
+				   "JSON net '%s': vhost_fd needs \"vhost_type\": \"vhost-kernel\"",
+				   n->id);
+		n->vhostfds[0] = (int)vfd;
+		n->nr_vhostfds = 1;
+	}
 	if (!ret && cfg_find_net(cfg, n->id) != cfg->nr_nets - 1)
 		ret = JERR(j, "duplicate id '%s' for JSON net", n->id);
 	if (!ret && cfg_set_str(&n->device_id, n->id))

@@ -111,12 +111,60 @@ static void test_netdev_vhost(void **state)
 	assert_parse_fails("-netdev tap,id=n0,ifname=t0,vhostfd=-1", "vhostfd");
 }
 
+static void test_json_vhost(void **state)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(
+	    config_parse_json_text(&cfg,
+				   "{\"net\": [{\"iface_id\": \"n0\", "
+				   "\"host_dev_name\": \"t0\", "
+				   "\"vhost_type\": \"vhost-kernel\", \"vhost_fd\": 7}]}",
+				   err, sizeof(err)),
+	    0);
+	assert_true(cfg.nets[0].vhost);
+	assert_int_equal(cfg.nets[0].nr_vhostfds, 1);
+	assert_int_equal(cfg.nets[0].vhostfds[0], 7);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(config_parse_json_text(&cfg,
+						"{\"net\": [{\"iface_id\": \"n0\", "
+						"\"host_dev_name\": \"t0\", "
+						"\"vhost_type\": \"vhost-user\"}]}",
+						err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "only vhost-kernel"));
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(
+	    config_parse_json_text(&cfg,
+				   "{\"net\": [{\"iface_id\": \"n0\", \"host_dev_name\": \"t0\", "
+				   "\"vhost_fd\": 7}]}",
+				   err, sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "vhost_fd needs"));
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(config_parse_json_text(&cfg,
+						"{\"net\": [{\"iface_id\": \"n0\", "
+						"\"host_dev_name\": \"t0\"}]}",
+						err, sizeof(err)),
+			 0);
+	assert_false(cfg.nets[0].vhost);
+	assert_int_equal(cfg.nets[0].vhostfds[0], -1);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fs_good),
 	    cmocka_unit_test(test_fs_bad),
 	    cmocka_unit_test(test_netdev_vhost),
+	    cmocka_unit_test(test_json_vhost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
