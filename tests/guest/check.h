@@ -40,6 +40,11 @@ struct guest_facts {
 	unsigned int cpus_expected; /* cpus= */
 	unsigned int mptable_cpus;
 	unsigned int madt_cpus;
+	/* From the acpi check: the FADT's SLEEP_CONTROL_REG if it is an I/O port */
+	unsigned int acpi_sleep_port;
+	/* and the DSDT's \_S5 SLP_TYPa (valid when s5_found) */
+	bool s5_found;
+	unsigned int s5_slp_typ;
 };
 
 extern struct guest_facts facts;

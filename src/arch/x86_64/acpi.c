@@ -3,7 +3,9 @@
  * ACPI tables for the microVM: RSDP -> XSDT -> FADT (hardware-reduced) and
  * MADT; FADT -> DSDT with the legacy port devices (COM1, i8042, CMOS RTC) and
  * one LNRO0005 device per virtio-mmio transport, so kernels without
- * virtio_mmio.device= on the command line find them.
+ * virtio_mmio.device= on the command line find them.  The FADT's sleep
+ * control/status registers and the DSDT's \_S5 give the guest its power-off
+ * (src/devices/acpi_sleep.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -106,10 +108,22 @@ static int build_dsdt(struct acpi_writer *w, const struct boot_request *req, uin
 {
 	uint8_t table[ACPI_TABLE_MAX];
 	struct aml_buf b;
-	size_t scope;
+	size_t scope, pkg;
 
 	aml_init(&b, table, sizeof(table));
 	aml_bytes(&b, &(struct acpi_header){0}, sizeof(struct acpi_header));
+	/*
+	 * \_S5 (soft off): SLP_TYPa, SLP_TYPb, two reserved.  With the
+	 * hardware-reduced FADT only SLP_TYPa is used, written to the sleep
+	 * control register.
+	 */
+	aml_name_decl(&b, "_S5");
+	pkg = aml_package_begin(&b, 4);
+	aml_integer(&b, ACPI_S5_SLP_TYP);
+	aml_integer(&b, 0);
+	aml_integer(&b, 0);
+	aml_integer(&b, 0);
+	aml_pkg_end(&b, pkg);
 	scope = aml_scope_begin(&b, "\\_SB");
 	for (size_t i = 0; i < sizeof(isa_devs) / sizeof(isa_devs[0]); i++)
 		dsdt_isa_device(&b, &isa_devs[i]);
@@ -144,6 +158,16 @@ static int build_dsdt(struct acpi_writer *w, const struct boot_request *req, uin
 	return put_table(w, table, gpa);
 }
 
+/* A 1-byte register in I/O space, accessed with byte accesses. */
+static struct acpi_gas io_byte_reg(uint16_t port)
+{
+	return (struct acpi_gas){.space_id = ACPI_GAS_SYSTEM_IO,
+				 .bit_width = 8,
+				 .bit_offset = 0,
+				 .access_size = ACPI_GAS_ACCESS_BYTE,
+				 .address = port};
+}
+
 static int build_fadt(struct acpi_writer *w, uint64_t dsdt, uint64_t *gpa)
 {
 	struct acpi_fadt f;
@@ -155,6 +179,9 @@ static int build_fadt(struct acpi_writer *w, uint64_t dsdt, uint64_t *gpa)
 	f.x_dsdt = dsdt;
 	f.flags = ACPI_FADT_HW_REDUCED;
 	f.iapc_boot_arch = ACPI_IAPC_8042 | ACPI_IAPC_VGA_NOT_PRESENT | ACPI_IAPC_MSI_NOT_PRESENT;
+	/* Linux offers ACPI power-off on reduced hardware only with both set. */
+	f.sleep_control_reg = io_byte_reg(PORT_ACPI_SLEEP_CTL);
+	f.sleep_status_reg = io_byte_reg(PORT_ACPI_SLEEP_STS);
 	memcpy(&f.hypervisor_vendor_id, "STRATOVM", 8);
 	return put_table(w, &f, gpa);
 }

@@ -40,6 +40,16 @@ struct acpi_gas {
 	uint64_t address;
 } __attribute__((packed));
 
+#define ACPI_GAS_SYSTEM_IO   1
+#define ACPI_GAS_ACCESS_BYTE 1
+
+/* Sleep control register (ACPI 6.x 4.8.3.7): SLP_TYP in bits 2-4, SLP_EN bit 5. */
+#define ACPI_SLP_TYP_SHIFT 2
+#define ACPI_SLP_TYP_MASK  (7U << ACPI_SLP_TYP_SHIFT)
+#define ACPI_SLP_EN	   (1U << 5)
+/* Sleep status register: WAK_STS bit 7 (write 1 to clear). */
+#define ACPI_WAK_STS (1U << 7)
+
 struct acpi_fadt {
 	struct acpi_header h;
 	uint32_t firmware_ctrl;

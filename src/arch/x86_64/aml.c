@@ -15,6 +15,7 @@
 #define AML_QWORD_PREFIX  0x0e
 #define AML_SCOPE_OP	  0x10
 #define AML_BUFFER_OP	  0x11
+#define AML_PACKAGE_OP	  0x12
 #define AML_DUAL_NAME	  0x2e
 #define AML_MULTI_NAME	  0x2f
 #define AML_EXT_OP	  0x5b
@@ -250,6 +251,16 @@ size_t aml_device_begin(struct aml_buf *b, const char *name)
 	aml_byte(b, AML_DEVICE_OP);
 	mark = pkg_begin(b);
 	aml_name_string(b, name);
+	return mark;
+}
+
+size_t aml_package_begin(struct aml_buf *b, uint8_t nelems)
+{
+	size_t mark;
+
+	aml_byte(b, AML_PACKAGE_OP);
+	mark = pkg_begin(b);
+	aml_byte(b, nelems); /* NumElements */
 	return mark;
 }
 

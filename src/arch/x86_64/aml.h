@@ -43,6 +43,9 @@ size_t aml_scope_begin(struct aml_buf *b, const char *name);
 size_t aml_device_begin(struct aml_buf *b, const char *name);
 void aml_pkg_end(struct aml_buf *b, size_t mark);
 
+/* Package (n) { ... }: the caller appends n data objects, then aml_pkg_end(). */
+size_t aml_package_begin(struct aml_buf *b, uint8_t nelems);
+
 /* Name(name, ...): the caller appends the data object. */
 void aml_name_decl(struct aml_buf *b, const char *name);
 /* Buffer(len) { data } */

@@ -48,5 +48,10 @@
 #define IRQ_RTC		8
 #define PORT_BOOT_TIMER 0x80 /* guest writes here: boot-progress marker (POST port) */
 #define PORT_DEBUG_EXIT 0xf4 /* test guest exit port, like QEMU's isa-debug-exit */
+/* ACPI sleep control and status registers (FADT, hardware-reduced), 1 byte each */
+#define PORT_ACPI_SLEEP_CTL 0x600
+#define PORT_ACPI_SLEEP_STS 0x601
+/* SLP_TYP of \_S5 (soft off) in the DSDT; the sleep control register decodes it */
+#define ACPI_S5_SLP_TYP 5
 
 #endif

@@ -4,6 +4,8 @@
  * (or RSDT), FADT, DSDT and MADT, each with its signature and checksum; the
  * MADT lists cpus= enabled processors.  With strict=1 the DSDT must also name
  * the legacy devices (COM1, i8042 keyboard and mouse, RTC) by their EISA ids.
+ * It also notes the FADT's sleep control register and the DSDT's \_S5
+ * SLP_TYPa for exit=acpi_s5 (lib/exit.c).
  */
 #include "boot.h"
 #include "check.h"
@@ -36,12 +38,14 @@ struct acpi_header {
 	uint32_t creator_revision;
 } __attribute__((packed));
 
-#define FADT_DSDT    40
-#define FADT_X_DSDT  140
-#define MADT_ENTRIES 44
-#define MADT_LAPIC   0
-#define MADT_IOAPIC  1
-#define MADT_X2APIC  9
+#define FADT_DSDT      40
+#define FADT_X_DSDT    140
+#define FADT_SLEEP_CTL 244 /* Generic Address Structure, FADT revision 5+ */
+#define GAS_SYSTEM_IO  1
+#define MADT_ENTRIES   44
+#define MADT_LAPIC     0
+#define MADT_IOAPIC    1
+#define MADT_X2APIC    9
 
 /* Tables must lie where our identity map reaches. */
 #define ACPI_LIMIT 0x100000000ULL
@@ -155,9 +159,56 @@ static bool dsdt_has_hid(const struct acpi_header *dsdt, const char *hid)
 	return false;
 }
 
+/*
+ * Finds Name (_S5, Package (n) { SLP_TYPa, ... }) by its bytes (NameOp,
+ * "_S5_", PackageOp, PkgLength, NumElements, then the integer) and notes
+ * SLP_TYPa if it is a ZeroOp, OneOp or ByteConst.
+ */
+static void dsdt_find_s5(const struct acpi_header *dsdt)
+{
+	const uint8_t *p = (const uint8_t *)(dsdt + 1);
+	const uint8_t *end = (const uint8_t *)dsdt + dsdt->length;
+
+	for (; p + 6 <= end; p++) {
+		const uint8_t *v;
+
+		if (memcmp(p, "\x08_S5_\x12", 6))
+			continue;
+		v = p + 6 + 1 + (p[6] >> 6) + 1; /* PkgLength, NumElements */
+		if (v + 2 > end)
+			return;
+		if (v[0] == 0x00 || v[0] == 0x01)
+			facts.s5_slp_typ = v[0];
+		else if (v[0] == 0x0a)
+			facts.s5_slp_typ = v[1];
+		else
+			return;
+		facts.s5_found = true;
+		return;
+	}
+}
+
+/* Notes SLEEP_CONTROL_REG when it is a port (hardware-reduced power-off). */
+static void fadt_find_sleep_control(const struct acpi_header *fadt)
+{
+	const uint8_t *gas = (const uint8_t *)fadt + FADT_SLEEP_CTL;
+	uint64_t addr;
+
+	if (fadt->length < FADT_SLEEP_CTL + 12 || gas[0] != GAS_SYSTEM_IO)
+		return;
+	addr = *(const uint64_t *)(gas + 4);
+	if (addr && addr <= 0xffff)
+		facts.acpi_sleep_port = (unsigned int)addr;
+}
+
 static enum check_result check_dsdt(struct check_ctx *ctx, const struct acpi_header *dsdt)
 {
 	unsigned int i;
+
+	dsdt_find_s5(dsdt);
+	if (facts.s5_found)
+		printf("INFO acpi: _S5 SLP_TYPa %u, sleep control port 0x%x\n", facts.s5_slp_typ,
+		       facts.acpi_sleep_port);
 
 	printf("INFO acpi: DSDT %u bytes, legacy devices:", dsdt->length);
 	for (i = 0; i < sizeof(legacy_hids) / sizeof(legacy_hids[0]); i++)
@@ -227,6 +278,7 @@ static enum check_result check_acpi(struct check_ctx *ctx)
 	if (fadt->length >= FADT_X_DSDT + 8 &&
 	    *(const uint64_t *)((const uint8_t *)fadt + FADT_X_DSDT))
 		dsdt_addr = *(const uint64_t *)((const uint8_t *)fadt + FADT_X_DSDT);
+	fadt_find_sleep_control(fadt);
 	dsdt = table_at(ctx, dsdt_addr, "DSDT", &failed);
 	if (failed)
 		return CHECK_FAIL;

@@ -3,7 +3,7 @@
 """Disassembles every table dump_acpi writes with iasl -d and recompiles the
 DSDT; any iasl error (or a missing table) fails the test, and so does a DSDT
 without the virtio-mmio devices or the legacy devices (COM1, i8042, RTC) with
-their ports and IRQs."""
+their ports and IRQs, or without _S5 and the FADT's sleep registers."""
 import os
 import re
 import shutil
@@ -34,6 +34,20 @@ def check_legacy(dsl):
                 raise SystemExit(f"FAIL: {hid}'s _CRS lacks {rx}")
 
 
+def check_s5(dsl, facp):
+    """The power-off: \\_S5 with SLP_TYP 5 and the FADT's sleep registers at 0x600/0x601."""
+    if not re.search(r"Name \(_S5, Package \(0x04\)[^{]*\{\s*0x05,\s*Zero,", dsl):
+        raise SystemExit("FAIL: DSDT.dsl has no _S5 package with SLP_TYP 5")
+    for reg, port in (("Sleep Control Register", "0000000000000600"),
+                      ("Sleep Status Register", "0000000000000601")):
+        # The structure's own lines: from its header to the blank line after it.
+        m = re.search(reg + r" : \[Generic Address Structure\]\n(.*?)\n\n", facp, re.S)
+        if not m or not re.search(r"Space ID : 01 \[SystemIO\]", m.group(1)) \
+                or not re.search(r"Bit Width : 08", m.group(1)) \
+                or not re.search(r"Address : " + port, m.group(1)):
+            raise SystemExit(f"FAIL: FACP.dsl has no {reg} in SystemIO at 0x{port[-4:]}")
+
+
 def run(cmd, cwd):
     p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     out = p.stdout + p.stderr
@@ -59,6 +73,7 @@ def check(dump_acpi, iasl, cpus, devs):
         if dsl.count('"LNRO0005"') != devs:
             raise SystemExit(f"FAIL: DSDT.dsl has {dsl.count('LNRO0005')} devices, want {devs}")
         check_legacy(dsl)
+        check_s5(dsl, open(os.path.join(d, "FACP.dsl")).read())
         # The disassembly must compile back to AML without errors.
         run([iasl, "-p", os.path.join(d, "DSDT-recompiled"), os.path.join(d, "DSDT.dsl")], d)
         print(f"ok: {cpus} vCPUs, {devs} devices: {', '.join(REQUIRED)} disassemble cleanly")

@@ -217,6 +217,72 @@ static const uint8_t rtc_aml[] = {
     0x0d, 0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02, 0x22, 0x00, 0x01, 0x79, 0x00};
 
 /* COM1, the i8042 (keyboard and mouse) and the RTC come first in \_SB. */
+/* Name (_S5, Package (4) { 5, 0, 0, 0 }), the first object of the DSDT. */
+static const uint8_t s5_aml[] = {0x08, '_',  'S',  '5',	 '_',  0x12, 0x07,
+				 0x04, 0x0a, 0x05, 0x00, 0x00, 0x00};
+
+static const uint8_t *check_s5(const uint8_t *p, const uint8_t *end)
+{
+	assert_true((size_t)(end - p) >= sizeof(s5_aml));
+	assert_memory_equal(p, s5_aml, sizeof(s5_aml));
+	assert_int_equal(p[9], ACPI_S5_SLP_TYP);
+	return p + sizeof(s5_aml);
+}
+
+static void assert_io_byte_reg(const struct acpi_gas *r, uint64_t port)
+{
+	assert_int_equal(r->space_id, 1); /* SystemIO */
+	assert_int_equal(r->bit_width, 8);
+	assert_int_equal(r->bit_offset, 0);
+	assert_int_equal(r->access_size, 1); /* byte access */
+	assert_int_equal(r->address, port);
+}
+
+/* The sleep registers Linux needs for power-off on reduced hardware. */
+static void test_fadt_sleep_registers(void **state)
+{
+	const struct acpi_fadt *fadt;
+	const struct acpi_madt *madt;
+	const struct acpi_header *dsdt;
+	struct test_guest g;
+	const uint8_t *f;
+
+	(void)state;
+	boot_acpi(&g, 1, 0);
+	find_tables(&g, &fadt, &madt, &dsdt);
+	f = (const uint8_t *)fadt;
+	/* ACPI 6.x table 5.9: SLEEP_CONTROL_REG at 244, SLEEP_STATUS_REG at 256. */
+	assert_io_byte_reg((const struct acpi_gas *)(f + 244), 0x600);
+	assert_io_byte_reg((const struct acpi_gas *)(f + 256), 0x601);
+	assert_int_equal(PORT_ACPI_SLEEP_CTL, 0x600);
+	/* No legacy PM1 blocks: the FADT stays hardware-reduced. */
+	assert_int_equal(fadt->pm1a_cnt_blk, 0);
+	assert_int_equal(fadt->x_pm1a_cnt_blk.address, 0);
+	assert_int_equal(fadt->minor_version, 5);
+	assert_int_equal(ACPI_SLP_EN | (ACPI_S5_SLP_TYP << ACPI_SLP_TYP_SHIFT), 0x34);
+	test_guest_free(&g);
+}
+
+static void test_aml_package(void **state)
+{
+	uint8_t data[32];
+	struct aml_buf b;
+	size_t pkg;
+
+	(void)state;
+	aml_init(&b, data, sizeof(data));
+	pkg = aml_package_begin(&b, 2);
+	aml_integer(&b, 0x1234);
+	aml_string(&b, "A");
+	aml_pkg_end(&b, pkg);
+	assert_int_equal(b.error, 0);
+	assert_int_equal(b.len, 9);
+	assert_memory_equal(data,
+			    "\x12\x08\x02\x0b\x34\x12\x0d"
+			    "A\0",
+			    9);
+}
+
 static const uint8_t *check_isa_devices(const uint8_t *p, const uint8_t *end)
 {
 	static const struct {
@@ -250,6 +316,7 @@ static void test_dsdt_isa_devices_only(void **state)
 	find_tables(&g, &fadt, &madt, &dsdt);
 	p = (const uint8_t *)(dsdt + 1);
 	end = (const uint8_t *)dsdt + dsdt->length;
+	p = check_s5(p, end);
 	/* ScopeOp, 2-byte PkgLength, \_SB_ */
 	assert_int_equal(p[0], 0x10);
 	p += 1 + 2 + 5;
@@ -274,6 +341,7 @@ static void test_dsdt_devices(void **state)
 	p = (const uint8_t *)(dsdt + 1);
 	end = (const uint8_t *)dsdt + dsdt->length;
 
+	p = check_s5(p, end);
 	assert_int_equal(*p++, 0x10); /* ScopeOp */
 	n = pkg_len(p, &len);
 	assert_ptr_equal(p + len, end);
@@ -475,6 +543,8 @@ int main(void)
 	    cmocka_unit_test(test_acpi_bad_device),
 	    cmocka_unit_test(test_aml_pkg_length),
 	    cmocka_unit_test(test_aml_names_and_integers),
+	    cmocka_unit_test(test_fadt_sleep_registers),
+	    cmocka_unit_test(test_aml_package),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
