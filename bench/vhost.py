@@ -94,15 +94,29 @@ def net_dev(kind, tap):
 
 
 def run_guest(argv, timeout=240):
-    """The SVCHECK results of one boot: name -> (status, {key: value})."""
-    p = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    """The SVCHECK results of one boot: name -> (status, {key: value}).  The VM
+    is stopped once the guest prints "SVCHECK done" (QEMU microvm has no
+    i8042, so the guest's reboot=k does not end it)."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL)
+    killer = threading.Timer(timeout, p.kill)
+    killer.start()
     found = {}
-    for line in p.stdout.decode(errors="replace").splitlines():
-        i = line.find("SVCHECK ")
-        m = CHECK.match(line[i:]) if i >= 0 else None
-        if m:
-            found[m.group(1)] = (m.group(2), dict(kv.partition("=")[::2]
-                                                  for kv in m.group(3).split()))
+    try:
+        for raw in p.stdout:
+            line = raw.decode(errors="replace")
+            i = line.find("SVCHECK ")
+            m = CHECK.match(line[i:].strip()) if i >= 0 else None
+            if m:
+                found[m.group(1)] = (m.group(2), dict(kv.partition("=")[::2]
+                                                      for kv in m.group(3).split()))
+            if "SVCHECK done" in line:
+                break
+    finally:
+        killer.cancel()
+        if p.poll() is None:
+            p.kill()
+        p.wait()
     return found, p
 
 
@@ -123,7 +137,7 @@ def fs_once(args, kind, kernel, initrd, share, tmp):
         d.wait()
     st, kv = found.get("fsread", ("missing", {}))
     if st != "ok" or float(kv.get("seconds", 0)) <= 0:
-        raise bl.Skip(f"{kind} fsread {st} {kv}: {p.stderr.decode(errors='replace')[-500:]}")
+        raise bl.Skip(f"{kind} fsread {st} {kv}: {p.stderr.read().decode(errors='replace')[-500:]}")
     return int(kv["bytes"]) / float(kv["seconds"]) / 1e6
 
 
@@ -181,7 +195,7 @@ def net_once(args, kind, kernel, initrd, payload):
         t.join(timeout=30)
     st, kv = found.get("tcprate", ("missing", {}))
     if st != "ok" or kv.get("bytes") != str(len(payload)):
-        raise bl.Skip(f"{kind} tcprate {st} {kv}: {p.stderr.decode(errors='replace')[-500:]}")
+        raise bl.Skip(f"{kind} tcprate {st} {kv}: {p.stderr.read().decode(errors='replace')[-500:]}")
     return len(payload) / float(kv["seconds"]) / 1e6
 
 
