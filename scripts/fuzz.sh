@@ -51,10 +51,10 @@ vcommon=(-Itests/unit/virtio tests/unit/virtio/fakes.c src/virtio/mmio.c src/vir
 # QMP: framing, session, dispatcher and handlers on the unit tests' fakes
 "${cc[@]}" -DSV_VERSION='"fuzz"' -Itests/unit/qmp tests/fuzz/fuzz_qmp.c tests/unit/qmp/stubs.c \
 	src/qmp/{framing,session,dispatch,events,fdtable}.c src/machine/qmp_vm.c \
-	src/virtio/qmp_{device,blk,net,balloon}.c src/util/{log,hostpath}.c -ljansson \
+	src/arch/x86_64/info.c src/virtio/qmp_{device,blk,net,balloon}.c src/util/{log,hostpath}.c -ljansson \
 	-o "$out/fuzz_qmp"
-# the config module checks -cpu names against src/machine/cpu_features.c
-config_src=(src/config/*.c src/util/hostpath.c src/machine/cpu_features.c)
+# the config module checks -cpu names against src/arch/x86_64/cpu_features.c
+config_src=(src/config/*.c src/util/hostpath.c src/arch/x86_64/cpu_features.c)
 "${cc[@]}" tests/fuzz/fuzz_config.c "${config_src[@]}" -ljansson -o "$out/fuzz_cmdline"
 "${cc[@]}" -DFUZZ_CONFIG_JSON tests/fuzz/fuzz_config.c "${config_src[@]}" -ljansson \
 	-o "$out/fuzz_json"

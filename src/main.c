@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "arch/x86_64/boot.h"
+#include "arch/arch.h"
 #include "config/config.h"
 #include "config/paths.h"
 #include "machine/machine.h"

@@ -13,7 +13,7 @@
 
 #include "config/config_internal.h"
 #include "config/jail_opts.h"
-#include "machine/cpu_features.h"
+#include "arch/arch.h"
 
 enum arg_kind {
 	ARG_NONE,
@@ -432,7 +432,7 @@ static int set_cpu_flag(struct parse_ctx *ctx, const char *opt, const char *item
 
 	if (!*feat)
 		return ERR(ctx, "invalid value '%s' for %s: empty feature name", item, opt);
-	name = cpu_feature_name(feat);
+	name = arch_cpu_feature_name(feat);
 	if (!name)
 		return ERR(ctx, "invalid value '%s' for %s: unknown CPU feature '%s'", item, opt,
 			   feat);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arch/x86_64/layout.h"
+#include "arch/arch.h"
 #include "config/config.h"
 #include "util/daemon.h"
 #include "util/log.h"
@@ -242,11 +242,11 @@ static int prealloc(uint8_t *base, uint64_t size)
 	return 0;
 }
 
-int gmem_init(struct guest_mem *mem, const struct vm_config *cfg)
+int gmem_init(struct guest_mem *mem, const struct vm_config *cfg,
+	      int (*layout)(uint64_t ram_size, struct gmem_region *regions))
 {
-	uint64_t low =
-	    cfg->mem_size < LAYOUT_MEM_BELOW_4G_END ? cfg->mem_size : LAYOUT_MEM_BELOW_4G_END;
-	uint64_t high = cfg->mem_size - low;
+	struct gmem_region regions[ARCH_MAX_RAM_REGIONS];
+	int nr = layout(cfg->mem_size, regions);
 	int flags = MAP_NORESERVE;
 	char err[512];
 	uint8_t *base;
@@ -289,13 +289,11 @@ int gmem_init(struct guest_mem *mem, const struct vm_config *cfg)
 	if (!cfg->dump_guest_core)
 		madvise(base, cfg->mem_size, MADV_DONTDUMP);
 
-	mem->regions[0] = (struct gmem_region){.gpa = 0, .size = low, .hva = base};
-	mem->nr_regions = 1;
-	if (high) {
-		mem->regions[1] = (struct gmem_region){
-		    .gpa = LAYOUT_MEM_ABOVE_4G, .size = high, .hva = base + low};
-		mem->nr_regions = 2;
+	for (uint64_t i = 0, off = 0; i < (uint64_t)nr; off += regions[i].size, i++) {
+		mem->regions[i] = regions[i];
+		mem->regions[i].hva = base + off;
 	}
+	mem->nr_regions = nr;
 	if (cfg->mem_prealloc) {
 		ret = prealloc(base, cfg->mem_size);
 		if (ret == -EINTR)

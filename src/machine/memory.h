@@ -36,7 +36,7 @@ int gmem_read(const struct guest_mem *mem, uint64_t gpa, void *buf, uint64_t len
 int gmem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, uint64_t len);
 
 /*
- * Lays out RAM below the MMIO hole and above 4 GiB; maps it.  -mem-path:
+ * Lays out RAM as layout() (the arch's arch_ram_layout) places it; maps it.  -mem-path:
  * a directory gets an unlinked temporary file; an absent file is created
  * (and removed at gmem_free()); an existing regular file is used only when
  * its size is exactly the RAM size (never truncated).  -mem-prealloc
@@ -44,7 +44,8 @@ int gmem_write(const struct guest_mem *mem, uint64_t gpa, const void *buf, uint6
  * is pending.
  */
 struct vm_config;
-int gmem_init(struct guest_mem *mem, const struct vm_config *cfg);
+int gmem_init(struct guest_mem *mem, const struct vm_config *cfg,
+	      int (*layout)(uint64_t ram_size, struct gmem_region *regions));
 /* The same -mem-path checks without creating anything (pre-flight). */
 int gmem_check_backing(const struct vm_config *cfg, char *err, size_t errlen);
 void gmem_free(struct guest_mem *mem);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "machine/memory.h"
 #include "util/daemon.h"
 #include "util/hostpath.h"
@@ -126,7 +127,9 @@ int vm_preflight(const struct vm_config *cfg)
 	char err[512], what[128];
 	int ret, i;
 
-	ret = check_distinct(cfg);
+	ret = arch_preflight();
+	if (!ret)
+		ret = check_distinct(cfg);
 	if (ret)
 		return ret;
 	ret = hostpath_check("-kernel", cfg->kernel, HOSTPATH_REG, false, err, sizeof(err));

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "machine/qmp_vm.h"
+
+#include "arch/arch.h"
 #include "machine/vcpu.h"
 #include "machine/vm.h"
 #include "qmp/commands.h"
@@ -120,11 +122,11 @@ int qmp_cmd_query_cpus(struct qmp_req *r)
 
 	for (unsigned i = 0; i < r->vm->nr_vcpus; i++) {
 		qom_path(path, sizeof(path), i);
-		json_array_append_new(list,
-				      json_pack("{s:i,s:b,s:b,s:s,s:i,s:s,s:o}", "CPU", (int)i,
-						"current", i == 0, "halted", 0, "qom_path", path,
-						"thread_id", (int)atomic_load(&r->vm->vcpus[i].tid),
-						"arch", "x86", "props", cpu_props(r->vm->cfg, i)));
+		json_array_append_new(
+		    list, json_pack("{s:i,s:b,s:b,s:s,s:i,s:s,s:o}", "CPU", (int)i, "current",
+				    i == 0, "halted", 0, "qom_path", path, "thread_id",
+				    (int)atomic_load(&r->vm->vcpus[i].tid), "arch",
+				    arch_info.cpu_arch, "props", cpu_props(r->vm->cfg, i)));
 	}
 	r->ret = list;
 	return 0;
@@ -138,8 +140,8 @@ int qmp_cmd_query_hotpluggable_cpus(struct qmp_req *r)
 	char path[64];
 
 	for (unsigned i = 0; i < max; i++) {
-		json_t *cpu = json_pack("{s:s,s:i,s:o}", "type", "host-x86-cpu", "vcpus-count", 1,
-					"props", cpu_props(r->vm->cfg, i));
+		json_t *cpu = json_pack("{s:s,s:i,s:o}", "type", arch_info.cpu_type, "vcpus-count",
+					1, "props", cpu_props(r->vm->cfg, i));
 
 		if (i < r->vm->nr_vcpus) {
 			qom_path(path, sizeof(path), i);
@@ -182,6 +184,6 @@ int qmp_cmd_query_kvm(struct qmp_req *r)
 
 int qmp_cmd_query_target(struct qmp_req *r)
 {
-	r->ret = json_pack("{s:s}", "arch", "x86_64");
+	r->ret = json_pack("{s:s}", "arch", arch_info.target);
 	return 0;
 }

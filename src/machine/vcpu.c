@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "machine/seccomp_policy.h"
 #include "machine/vm.h"
 #include "util/log.h"
@@ -66,21 +67,6 @@ void vcpu_destroy(struct vcpu *vcpu)
 	vcpu->run = NULL;
 }
 
-static void handle_io(struct vcpu *vcpu)
-{
-	struct kvm_run *run = vcpu->run;
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
-
-	if (run->io.size > 8 || run->io.data_offset + (uint64_t)run->io.size * run->io.count >
-				    (uint64_t)vcpu->vm->vcpu_mmap_size)
-		return;
-	for (uint32_t i = 0; i < run->io.count; i++) {
-		bus_dispatch(&vcpu->vm->pio_bus, run->io.port, data, run->io.size, is_write);
-		data += run->io.size;
-	}
-}
-
 static void handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -101,19 +87,9 @@ static bool handle_exit(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
-		handle_io(vcpu);
-		return true;
 	case KVM_EXIT_MMIO:
 		handle_mmio(vcpu);
 		return true;
-	case KVM_EXIT_HLT:
-		/* Only without an in-kernel irqchip; ours has one. */
-		return true;
-	case KVM_EXIT_SHUTDOWN:
-		pr_info("vcpu%u: guest triple fault: reset", vcpu->id);
-		vm_request_shutdown(vm, SHUTDOWN_GUEST_RESET, 0);
-		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		vm_request_shutdown(vm,
 				    run->system_event.type == KVM_SYSTEM_EVENT_CRASH
@@ -122,20 +98,23 @@ static bool handle_exit(struct vcpu *vcpu)
 				    run->system_event.type == KVM_SYSTEM_EVENT_CRASH ? 1 : 0);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
-		vcpu_dump_state(vcpu, run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
-					  ? "KVM internal error: emulation failure"
-					  : "KVM internal error");
+		arch_vcpu_dump_state(vcpu, run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+					       ? "KVM internal error: emulation failure"
+					       : "KVM internal error");
 		vm_request_shutdown(vm, SHUTDOWN_ERROR, 1);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
-		vcpu_dump_state(vcpu, "KVM entry failure");
+		arch_vcpu_dump_state(vcpu, "KVM entry failure");
 		vm_request_shutdown(vm, SHUTDOWN_ERROR, 1);
 		return false;
 	default: {
 		char why[64];
+		int ret = arch_handle_exit(vcpu);
 
+		if (ret >= 0)
+			return ret > 0;
 		snprintf(why, sizeof(why), "unexpected KVM exit reason %u", run->exit_reason);
-		vcpu_dump_state(vcpu, why);
+		arch_vcpu_dump_state(vcpu, why);
 		vm_request_shutdown(vm, SHUTDOWN_ERROR, 1);
 		return false;
 	}

@@ -13,8 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "arch/x86_64/layout.h"
-#include "machine/cpu_features.h"
+#include "arch/arch.h"
 #include "machine/machine.h"
 #include "machine/vcpu.h"
 #include "util/log.h"
@@ -92,23 +91,18 @@ void vm_request_shutdown(struct vm *vm, enum vm_shutdown_reason reason, int stat
 int vm_alloc_mmio_slot(struct vm *vm, uint64_t *base, uint32_t *irq)
 {
 	int n = vm->nr_mmio_devs;
-	uint32_t gsi = LAYOUT_VIRTIO_IRQ_FIRST + n;
+	struct mmio_dev_desc d;
+	int ret;
 
-	if (n >= LAYOUT_VIRTIO_MMIO_MAX)
+	if (n >= (int)(sizeof(vm->mmio_devs) / sizeof(vm->mmio_devs[0])))
 		return -ENOSPC;
-	/* IRQs 5..15 like StratoVirt, but 8 is the RTC's; then IOAPIC pins 16..23. */
-	if (gsi >= 8)
-		gsi++;
-	if (gsi >= 24)
-		return -ENOSPC;
-	vm->mmio_devs[n] = (struct mmio_dev_desc){
-	    .base = LAYOUT_VIRTIO_MMIO_BASE + n * LAYOUT_VIRTIO_MMIO_SIZE,
-	    .size = LAYOUT_VIRTIO_MMIO_SIZE,
-	    .irq = gsi,
-	};
+	ret = arch_mmio_slot(n, &d.base, &d.size, &d.irq);
+	if (ret < 0)
+		return ret;
+	vm->mmio_devs[n] = d;
 	vm->nr_mmio_devs++;
-	*base = vm->mmio_devs[n].base;
-	*irq = gsi;
+	*base = d.base;
+	*irq = d.irq;
 	return 0;
 }
 
@@ -182,27 +176,6 @@ static int kvm_open(struct vm *vm)
 	return 0;
 }
 
-static int kvm_setup_x86(struct vm *vm)
-{
-	struct kvm_pit_config pit = {.flags = 0};
-	uint64_t identity = LAYOUT_IDENTITY_MAP;
-
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_TSS) < 0 ||
-	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
-		pr_debug("TSS/identity map address not set: %s", strerror(errno));
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		fprintf(stderr, "stratovirt: cannot create the in-kernel irqchip: %s\n",
-			strerror(errno));
-		return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		fprintf(stderr, "stratovirt: cannot create the in-kernel PIT: %s\n",
-			strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 static int kvm_map_memory(struct vm *vm)
 {
 	for (int i = 0; i < vm->mem.nr_regions; i++) {
@@ -254,18 +227,18 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (!vm->loop || vm->shutdown_efd < 0)
 		return -ENOMEM;
 	/*
-	 * Guest RAM goes into KVM before the irqchip and PIT: a memory-slot
+	 * Guest RAM goes into KVM before the irqchip and timers: a memory-slot
 	 * update waits for an SRCU grace period, and right after another such
 	 * wait (PIT, ioeventfd) it costs several timer ticks; first, it is
 	 * almost free (see docs/benchmarks.md).
 	 */
 	ret = kvm_open(vm);
 	if (!ret)
-		ret = gmem_init(&vm->mem, cfg);
+		ret = gmem_init(&vm->mem, cfg, arch_ram_layout);
 	if (!ret)
 		ret = kvm_map_memory(vm);
 	if (!ret)
-		ret = kvm_setup_x86(vm);
+		ret = arch_vm_init(vm);
 	return ret;
 }
 
@@ -282,28 +255,16 @@ int vm_create_devices(struct vm *vm)
 
 int vm_create_vcpus(struct vm *vm, const struct boot_entry *entry)
 {
-	const char *missing;
 	int ret;
 
-	/* feature names were checked by the parser; +feat needs the host's support */
-	ret = cpu_features_check_host(vm->kvm_fd, (const char *const *)vm->cfg->cpu_need,
-				      vm->cfg->nr_cpu_need, &missing);
-	if (ret == -ENOTSUP) {
-		user_err("-cpu: CPU feature '%s' is asked for (+%s or %s=on) but this host "
-			 "(KVM) does not offer it",
-			 missing, missing, missing);
+	ret = arch_vcpus_prepare(vm);
+	if (ret < 0)
 		return ret;
-	}
-	if (ret < 0) {
-		user_err("-cpu: cannot read the CPUID features KVM offers: %s", strerror(-ret));
-		return ret;
-	}
 	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].fd = -1;
-	ret = x86_setup_boot_tables(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus && !ret; i++) {
 		ret = vcpu_create(vm, i, &vm->vcpus[i]);
 		if (ret < 0) {
@@ -311,11 +272,11 @@ int vm_create_vcpus(struct vm *vm, const struct boot_entry *entry)
 				strerror(-ret));
 			return ret;
 		}
-		ret = x86_cpu_init(vm, &vm->vcpus[i]);
+		ret = arch_vcpu_init(vm, &vm->vcpus[i]);
 	}
-	/* Only the boot vCPU gets registers; the others wait for INIT/SIPI. */
+	/* Only the boot vCPU gets registers; the others wait for the guest to start them. */
 	if (!ret)
-		ret = x86_cpu_set_boot_regs(vm, &vm->vcpus[0], entry);
+		ret = arch_vcpu_set_boot_regs(vm, &vm->vcpus[0], entry);
 	return ret;
 }
 

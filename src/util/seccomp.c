@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #endif
 
+#include "arch/arch.h"
 #include "syscall_names.h"
 
 static __thread char thread_name[16] = "?";
@@ -81,12 +82,13 @@ static size_t put_hex(char *buf, size_t o, size_t cap, unsigned long long v)
 static void sigsys_handler(int sig, siginfo_t *si, void *uctx)
 {
 	const char *name = sc_syscall_name(si->si_syscall);
-	const greg_t *gr = ((ucontext_t *)uctx)->uc_mcontext.gregs;
+	uint64_t args[3];
 	char line[256];
 	size_t o = 0;
 	int fd = atomic_load(&log_fd);
 
 	(void)sig;
+	arch_syscall_args(uctx, args);
 	o = put_str(line, o, sizeof(line), "stratovirt: seccomp: thread '");
 	o = put_str(line, o, sizeof(line), thread_name);
 	o = put_str(line, o, sizeof(line), "' (");
@@ -96,11 +98,11 @@ static void sigsys_handler(int sig, siginfo_t *si, void *uctx)
 	o = put_str(line, o, sizeof(line), " (");
 	o = put_num(line, o, sizeof(line), si->si_syscall);
 	o = put_str(line, o, sizeof(line), ", arguments ");
-	o = put_hex(line, o, sizeof(line), (unsigned long long)gr[REG_RDI]);
+	o = put_hex(line, o, sizeof(line), (unsigned long long)args[0]);
 	o = put_str(line, o, sizeof(line), " ");
-	o = put_hex(line, o, sizeof(line), (unsigned long long)gr[REG_RSI]);
+	o = put_hex(line, o, sizeof(line), (unsigned long long)args[1]);
 	o = put_str(line, o, sizeof(line), " ");
-	o = put_hex(line, o, sizeof(line), (unsigned long long)gr[REG_RDX]);
+	o = put_hex(line, o, sizeof(line), (unsigned long long)args[2]);
 	o = put_str(line, o, sizeof(line), "), which is not allowed: exiting\n");
 	if (write(STDERR_FILENO, line, o) < 0) {
 		/* nothing more can be done */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/arch.h" /* struct boot_entry: mode is an enum boot_mode, format a kernel_format */
 #include "machine/memory.h"
 
 struct mmio_dev_desc;
@@ -16,15 +17,6 @@ enum boot_mode {
 };
 
 enum kernel_format { KERNEL_BZIMAGE, KERNEL_ELF, KERNEL_ELF_PVH, KERNEL_RAW };
-
-/* What the vCPU setup needs to enter the kernel. */
-struct boot_entry {
-	enum boot_mode mode;
-	enum kernel_format format;
-	uint64_t entry;	     /* rip */
-	uint64_t info_gpa;   /* boot_params (rsi) or hvm_start_info (ebx) */
-	uint64_t kernel_end; /* first byte after the loaded kernel */
-};
 
 struct boot_request {
 	const uint8_t *kernel;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MulanPSL-2.0
-#include "machine/cpu_features.h"
+#include "arch/x86_64/cpu_features.h"
+
+#include "arch/arch.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -84,7 +86,7 @@ static const struct cpu_feature *find(const char *name)
 	return NULL;
 }
 
-const char *cpu_feature_name(const char *name)
+const char *arch_cpu_feature_name(const char *name)
 {
 	const struct cpu_feature *f = name ? find(name) : NULL;
 

@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: MulanPSL-2.0 */
-#ifndef SV_MACHINE_CPU_FEATURES_H
-#define SV_MACHINE_CPU_FEATURES_H
+#ifndef SV_X86_CPU_FEATURES_H
+#define SV_X86_CPU_FEATURES_H
 
 #include <linux/kvm.h>
 #include <stdbool.h>
 
 #define CPU_FEATURES_MAX_ENTRIES 256
 
-/*
- * The canonical spelling of a CPUID feature that -cpu host,+name/-name
- * knows (one name per bit), or NULL for an unknown name.
- */
-const char *cpu_feature_name(const char *name);
+/* arch_cpu_feature_name() (arch/arch.h) knows one name per CPUID bit. */
 /* Clears the named feature bits in a CPUID table. */
 void cpu_features_hide(struct kvm_cpuid_entry2 *entries, unsigned nent, const char *const *names,
 		       int nr_names);

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "arch/arch.h"
 #include "arch/x86_64/boot.h"
-#include "machine/cpu_features.h"
+#include "arch/x86_64/cpu_features.h"
 #include "arch/x86_64/layout.h"
 #include "machine/vcpu.h"
 #include "machine/vm.h"
@@ -49,7 +50,7 @@ static const uint64_t boot_gdt[] = {
     GDT_ENTRY(0x808b, 0, 0xfffff),
 };
 
-int x86_setup_boot_tables(struct vm *vm)
+static int setup_boot_tables(struct vm *vm)
 {
 	uint64_t *pml4 = gmem_ptr(&vm->mem, LAYOUT_PML4, 4096);
 	uint64_t *pdpt = gmem_ptr(&vm->mem, LAYOUT_PDPT, 4096);
@@ -67,6 +68,27 @@ int x86_setup_boot_tables(struct vm *vm)
 	for (uint64_t i = 0; i < 4 * 512; i++)
 		pd[i] = (i << 21) | 0x83;
 	return 0;
+}
+
+int arch_vcpus_prepare(struct vm *vm)
+{
+	const char *missing;
+	int ret;
+
+	/* feature names were checked by the parser; +feat needs the host's support */
+	ret = cpu_features_check_host(vm->kvm_fd, (const char *const *)vm->cfg->cpu_need,
+				      vm->cfg->nr_cpu_need, &missing);
+	if (ret == -ENOTSUP) {
+		user_err("-cpu: CPU feature '%s' is asked for (+%s or %s=on) but this host "
+			 "(KVM) does not offer it",
+			 missing, missing, missing);
+		return ret;
+	}
+	if (ret < 0) {
+		user_err("-cpu: cannot read the CPUID features KVM offers: %s", strerror(-ret));
+		return ret;
+	}
+	return setup_boot_tables(vm);
 }
 
 static struct kvm_segment seg_from_gdt(uint16_t sel)
@@ -210,7 +232,7 @@ static int set_fpu(struct vcpu *vcpu)
 	return ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0 ? -errno : 0;
 }
 
-int x86_cpu_init(struct vm *vm, struct vcpu *vcpu)
+int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
 {
 	int ret;
 
@@ -231,7 +253,7 @@ int x86_cpu_init(struct vm *vm, struct vcpu *vcpu)
 	return ret;
 }
 
-int x86_cpu_set_boot_regs(struct vm *vm, struct vcpu *vcpu, const struct boot_entry *entry)
+int arch_vcpu_set_boot_regs(struct vm *vm, struct vcpu *vcpu, const struct boot_entry *entry)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {.rflags = 2};
@@ -268,7 +290,7 @@ int x86_cpu_set_boot_regs(struct vm *vm, struct vcpu *vcpu, const struct boot_en
 	return 0;
 }
 
-void vcpu_dump_state(struct vcpu *vcpu, const char *why)
+void arch_vcpu_dump_state(struct vcpu *vcpu, const char *why)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
