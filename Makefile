@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 PYTEST ?= /usr/bin/python3 -m pytest
 
-.PHONY: all build demo check unit integration fuzz bench format clean
+.PHONY: all build demo check check-aarch64 unit integration fuzz bench format clean
 
 all: build
 
@@ -21,6 +21,11 @@ demo: build
 check:
 	./scripts/install-deps.sh test
 	./scripts/check.sh
+
+# The static aarch64 binary (cross-built) and its unit tests under qemu-user
+# (docs/aarch64.md); not part of `make check`.
+check-aarch64:
+	./scripts/build-aarch64.sh
 
 unit: build
 	meson test -C $(BUILD) --print-errorlogs
