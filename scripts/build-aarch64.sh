@@ -48,6 +48,7 @@ cat >"$sysroot/sysroot.ini" <<INI
 [properties]
 sys_root = '$sysroot'
 pkg_config_libdir = '$libdir/pkgconfig'
+lib_dirs = ['$libdir']
 
 [built-in options]
 c_args = ['-I$sysroot/usr/include']
@@ -59,10 +60,10 @@ exe_wrapper = ['env', 'QEMU_LD_PREFIX=/usr/aarch64-linux-gnu', 'LD_LIBRARY_PATH=
 INI
 
 if [ -f "$build/build.ninja" ]; then
-	meson setup --reconfigure "$build" >/dev/null
+	meson setup --reconfigure "$build" | tail -n 3
 else
 	meson setup "$build" --cross-file cross/aarch64-linux-gnu.ini \
-		--cross-file "$sysroot/sysroot.ini" >/dev/null
+		--cross-file "$sysroot/sysroot.ini" | tail -n 3
 fi
 ninja -C "$build"
 file "$build/stratovirt"

@@ -48,6 +48,8 @@ vcommon=(-Itests/unit/virtio tests/unit/virtio/fakes.c src/virtio/mmio.c src/vir
 "${cc[@]}" tests/fuzz/fuzz_initrd.c tests/unit/boot/boot_test_util.c \
 	src/arch/x86_64/{boot,bzimage,elf,mptable,acpi,aml}.c src/machine/memory.c \
 	-o "$out/fuzz_initrd"
+"${cc[@]}" tests/fuzz/fuzz_image.c src/arch/aarch64/image.c src/machine/memory.c \
+	-o "$out/fuzz_image"
 # QMP: framing, session, dispatcher and handlers on the unit tests' fakes
 "${cc[@]}" -DSV_VERSION='"fuzz"' -Itests/unit/qmp tests/fuzz/fuzz_qmp.c tests/unit/qmp/stubs.c \
 	src/qmp/{framing,session,dispatch,events,fdtable}.c src/machine/qmp_vm.c \
@@ -59,7 +61,7 @@ config_src=(src/config/*.c src/util/hostpath.c src/arch/x86_64/cpu_features.c)
 "${cc[@]}" -DFUZZ_CONFIG_JSON tests/fuzz/fuzz_config.c "${config_src[@]}" -ljansson \
 	-o "$out/fuzz_json"
 
-all=(fuzz_boot fuzz_initrd fuzz_virtq fuzz_mmio fuzz_blk fuzz_net fuzz_console fuzz_rng
+all=(fuzz_boot fuzz_initrd fuzz_image fuzz_virtq fuzz_mmio fuzz_blk fuzz_net fuzz_console fuzz_rng
 	fuzz_balloon fuzz_vsock fuzz_vhost_user fuzz_ports fuzz_qmp fuzz_cmdline fuzz_json)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all[*]}}"
 
