@@ -72,7 +72,7 @@ run_one() {
 	[ -d "$out/seeds/$t" ] && seeds+=("$out/seeds/$t")
 	[ -d "tests/fuzz/corpus/$t" ] && seeds+=("tests/fuzz/corpus/$t")
 	rm -f "$out/crashes/$t-"*
-	"$out/$t" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$out/crashes/$t-" \
+	"$out/$t" -max_total_time="$secs" -timeout=10 -print_final_stats=1 -artifact_prefix="$out/crashes/$t-" \
 		"$out/corpus/$t" "${seeds[@]}" >"$out/$t.out" 2>"$out/$t.log" || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log" | tail -1)
 	cov=$(grep -oE '(DONE|pulse|NEW|REDUCE|INITED) +cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' \

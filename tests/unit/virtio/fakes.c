@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "fakes.h"
 #include "util/iothread.h"
@@ -114,6 +115,7 @@ const struct vm_device_ops *fake_find_device(const char *name)
 #define MAX_FDS 64
 static struct {
 	int fd;
+	uint32_t events; /* EPOLLIN / EPOLLOUT, as the device asked */
 	ev_handler_fn fn;
 	void *opaque;
 } fds[MAX_FDS];
@@ -121,10 +123,11 @@ static int nr_fds;
 
 int evloop_add(struct evloop *loop, int fd, uint32_t events, ev_handler_fn fn, void *opaque)
 {
-	(void)loop, (void)events;
+	(void)loop;
 	if (nr_fds >= MAX_FDS)
 		return -ENOSPC;
 	fds[nr_fds].fd = fd;
+	fds[nr_fds].events = events;
 	fds[nr_fds].fn = fn;
 	fds[nr_fds].opaque = opaque;
 	nr_fds++;
@@ -133,8 +136,14 @@ int evloop_add(struct evloop *loop, int fd, uint32_t events, ev_handler_fn fn, v
 
 int evloop_mod(struct evloop *loop, int fd, uint32_t events)
 {
-	(void)loop, (void)fd, (void)events;
-	return 0;
+	(void)loop;
+	for (int i = 0; i < nr_fds; i++) {
+		if (fds[i].fd == fd) {
+			fds[i].events = events;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int evloop_del(struct evloop *loop, int fd)
@@ -161,31 +170,52 @@ struct evloop *iothread_loop(struct vm *vm, const char *id)
 	return id ? (struct evloop *)&fake_iothread : NULL;
 }
 
+/*
+ * Level-triggered like the real loop, with the events each fd was registered
+ * for (a device that waits for EPOLLOUT only is not called for input), and
+ * bounded: a handler that leaves its fd ready forever cannot hang a test.
+ */
+#define FAKE_LOOP_MAX_ROUNDS 1024
+
 int fake_loop_run(int timeout_ms)
 {
 	int calls = 0;
 
-	for (;;) {
+	for (int round = 0; round < FAKE_LOOP_MAX_ROUNDS; round++) {
 		struct pollfd p[MAX_FDS];
 		int n = nr_fds, ready;
 
-		for (int i = 0; i < n; i++)
-			p[i] = (struct pollfd){.fd = fds[i].fd, .events = POLLIN};
+		for (int i = 0; i < n; i++) {
+			short ev = 0;
+
+			if (fds[i].events & EPOLLIN)
+				ev |= POLLIN;
+			if (fds[i].events & EPOLLOUT)
+				ev |= POLLOUT;
+			p[i] = (struct pollfd){.fd = fds[i].fd, .events = ev};
+		}
 		ready = poll(p, n, timeout_ms);
 		if (ready <= 0)
 			return calls;
 		for (int i = 0; i < n; i++) {
-			if (p[i].revents & POLLIN) {
-				for (int j = 0; j < nr_fds; j++) {
-					if (fds[j].fd == p[i].fd) {
-						fds[j].fn(fds[j].opaque, 1);
-						calls++;
-						break;
-					}
+			uint32_t got = 0;
+
+			if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
+				got |= EPOLLIN;
+			if (p[i].revents & POLLOUT)
+				got |= EPOLLOUT;
+			if (!got)
+				continue;
+			for (int j = 0; j < nr_fds; j++) {
+				if (fds[j].fd == p[i].fd) {
+					fds[j].fn(fds[j].opaque, got);
+					calls++;
+					break;
 				}
 			}
 		}
 	}
+	return calls;
 }
 
 void fake_vm_init(struct vm *vm, void *ram, uint64_t size, const struct vm_config *cfg)
