@@ -23,7 +23,7 @@ check:
 	./scripts/check.sh
 
 # The static aarch64 binary (cross-built) and its unit tests under qemu-user
-# (docs/aarch64.md); not part of `make check`.
+# (docs/aarch64.md); also a step of `make check`.
 check-aarch64:
 	./scripts/build-aarch64.sh
 
