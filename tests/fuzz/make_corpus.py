@@ -156,3 +156,13 @@ put("fuzz_initrd", "bzimage", b"\x00\x10\xff\xff\xff\x37\x00hello-initrd")
 put("fuzz_initrd", "pvh", b"\x01\x10\xff\xff\xff\x37\x08pvh-initrd")
 put("fuzz_initrd", "too-big", b"\x00\x01\xff\xff\xff\x00\xffXY")
 put("fuzz_initrd", "low-limit", b"\x00\x1f\xff\xff\x3f\x00\x10abc")
+
+# ---- fuzz_image.c: an arm64 Image (64-byte header, magic "ARM\x64" at 0x38) ----
+def arm64_image(text_offset, image_size, flags, body):
+    return (b"MZ\0\0\0\0\0\0" + struct.pack("<QQQQQQ", text_offset, image_size, flags, 0, 0, 0)
+            + b"ARM\x64" + b"\0\0\0\0" + body)
+
+
+put("fuzz_image", "modern", arm64_image(0, 0x10000, 0xa, b"\x1f\x20\x03\xd5" * 64))
+put("fuzz_image", "text-offset", arm64_image(0x80000, 0x2000, 0x2, b"kernel" * 20))
+put("fuzz_image", "pre-3.17", arm64_image(0, 0, 0, b"old"))
