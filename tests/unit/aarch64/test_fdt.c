@@ -51,14 +51,21 @@ static const void *prop(const char *path, const char *name, int *len)
 	return fdt_getprop(blob, off, name, len);
 }
 
+/* Properties are only 4-byte aligned in a blob: copy before converting. */
 static uint32_t cell(const void *p, int i)
 {
-	return fdt32_to_cpu(((const fdt32_t *)p)[i]);
+	fdt32_t v;
+
+	memcpy(&v, (const char *)p + (size_t)i * sizeof(v), sizeof(v));
+	return fdt32_to_cpu(v);
 }
 
 static uint64_t cell64(const void *p, int i)
 {
-	return fdt64_to_cpu(((const fdt64_t *)p)[i]);
+	fdt64_t v;
+
+	memcpy(&v, (const char *)p + (size_t)i * sizeof(v), sizeof(v));
+	return fdt64_to_cpu(v);
 }
 
 static void every_node(void **state)
