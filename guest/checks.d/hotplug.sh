@@ -3,8 +3,9 @@
 # The host drives them through QMP (tests/integration/test_qmp_linux.py);
 # "SVHOTPLUG ..." lines go straight to /dev/console, one per event.
 #   hotplug  sv.hotplug=N rounds: waits (at most 120 s) for one of vdb..vdd
-#            to get a non-zero capacity, prints
-#            "SVHOTPLUG add dev=vdX sectors=N bytes=N sha256=HEX" (the
+#            to get a non-zero capacity (polled every sv.hotplug_poll=
+#            seconds, default 0.1), prints "SVHOTPLUG seen dev=vdX" at once,
+#            then "SVHOTPLUG add dev=vdX sectors=N bytes=N sha256=HEX" (the
 #            whole disk read after dropping the page cache), waits for that
 #            disk's capacity to fall to 0, prints "SVHOTPLUG del dev=vdX"
 #   hotnet   prints "SVHOTPLUG net-wait" and reads a line from the console
@@ -12,25 +13,39 @@
 #            pings sv.peer, prints "SVHOTPLUG net-pinged received=N" and
 #            reads a line (the host has unplugged it); then eth0's carrier
 #            must be 0
-hotplug_rounds=1 hotplug_ip=10.0.2.15
+hotplug_rounds=1 hotplug_ip=10.0.2.15 hotplug_poll=0.1
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	sv.hotplug=*) hotplug_rounds=${arg#*=} ;;
 	sv.ip=*) hotplug_ip=${arg#*=} ;;
+	sv.hotplug_poll=*) hotplug_poll=${arg#*=} ;;
 	esac
 done
 
 hotplug_say() { echo "SVHOTPLUG $*" >/dev/console; }
 
-# the first of vdb..vdd whose capacity is not 0, within $1 tenths of a second
+# the capacity of disk $1 in sectors (a shell builtin read: no fork)
+hotplug_size() {
+	read -r _sz <"/sys/block/$1/size" 2>/dev/null || _sz=0
+	echo "$_sz"
+}
+
+# whole seconds since boot in _up (builtins only)
+hotplug_uptime() {
+	read -r _up _ </proc/uptime
+	_up=${_up%.*}
+}
+
+# the first of vdb..vdd whose capacity is not 0, within $1 s
 hotplug_find() {
-	n=0
-	while [ "$n" -lt "$1" ]; do
-		for s in /sys/block/vd[b-d]/size; do
-			[ -r "$s" ] && [ "$(cat "$s")" != 0 ] && basename "${s%/size}" && return 0
+	hotplug_uptime
+	_end=$((_up + $1))
+	while hotplug_uptime && [ "$_up" -lt "$_end" ]; do
+		for _d in vdb vdc vdd; do
+			read -r _sz <"/sys/block/$_d/size" 2>/dev/null || continue
+			[ "$_sz" != 0 ] && echo "$_d" && return 0
 		done
-		sleep 0.1
-		n=$((n + 1))
+		sleep "$hotplug_poll"
 	done
 	return 1
 }
@@ -38,16 +53,19 @@ hotplug_find() {
 check_hotplug() {
 	i=0
 	while [ "$i" -lt "$hotplug_rounds" ]; do
-		dev=$(hotplug_find 1200) || { echo "round=$i error=no-disk-appeared"; return 1; }
-		sectors=$(cat "/sys/block/$dev/size")
+		dev=$(hotplug_find 120) || { echo "round=$i error=no-disk-appeared"; return 1; }
+		hotplug_say "seen dev=$dev"
+		sectors=$(hotplug_size "$dev")
 		echo 3 >/proc/sys/vm/drop_caches
 		sum=$(svagent sha256 "/dev/$dev") || { echo "round=$i dev=$dev $sum"; return 1; }
 		hotplug_say "add dev=$dev sectors=$sectors $sum"
-		n=0
-		while [ "$(cat "/sys/block/$dev/size")" != 0 ]; do
-			n=$((n + 1))
-			[ "$n" -lt 1200 ] || { echo "round=$i dev=$dev error=not-removed"; return 1; }
-			sleep 0.1
+		hotplug_uptime
+		_end=$((_up + 120))
+		while [ "$(hotplug_size "$dev")" != 0 ]; do
+			hotplug_uptime
+			[ "$_up" -lt "$_end" ] ||
+				{ echo "round=$i dev=$dev error=not-removed"; return 1; }
+			sleep "$hotplug_poll"
 		done
 		hotplug_say "del dev=$dev"
 		i=$((i + 1))
