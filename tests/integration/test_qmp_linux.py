@@ -15,8 +15,9 @@ per event on the serial console while the host drives QMP:
         netdev_add, device_add virtio-net-mmio; the guest pings the tap's
         address; device_del, netdev_del; the guest's carrier is then 0.
   kata  Kata's own command line (rng, a read-only rootfs disk, tap fds
-        inherited as 3 and 4, -netdev tap,fds=3:4) boots our init from the
-        disk and the guest pings the tap's address.
+        inherited as 3 and 4, -netdev tap,fds=3:4, a vhost-vsock fd bound
+        to its CID by the test as 5) boots our init from the disk; the guest
+        pings the tap's address and vsock echoes both ways.
 
 Environment: STRATOVIRT_BIN, STRATOVIRT_GUEST_CACHE, LINUX_USER_TIMEOUT.
 """
@@ -25,8 +26,10 @@ import fcntl
 import hashlib
 import os
 import re
+import socket
 import struct
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -45,6 +48,8 @@ CHECK_LINE = re.compile(r"SVCHECK (\S+) (ok|fail)\b ?(.*)")
 GUEST_IP, HOST_IP = "10.0.2.15", "10.0.2.1"
 TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI, IFF_MULTI_QUEUE, IFF_VNET_HDR = 0x0002, 0x1000, 0x0100, 0x4000
+VHOST_VSOCK, VHOST_VSOCK_SET_GUEST_CID = "/dev/vhost-vsock", 0x4008AF60
+VSOCK_BYTES, VSOCK_HOST_PORT = 65536, 5000
 
 
 def hwvirt_host_prepare():
@@ -223,6 +228,62 @@ def initrd_tree(initrd, dest):
     return dest
 
 
+def vsock_echo_server(results):
+    """Echoes one guest connection on VSOCK_HOST_PORT to its end."""
+    ls = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    ls.bind((socket.VMADDR_CID_ANY, VSOCK_HOST_PORT))
+    ls.listen(1)
+    ls.settimeout(TIMEOUT)
+
+    def run():
+        with ls:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            with c:
+                n = 0
+                while True:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    c.sendall(b)
+                    n += len(b)
+            results.append(n)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def vsock_echo_to_guest(cid, results):
+    """Dials the guest's port 1024 until it answers, sends VSOCK_BYTES, reads the echo."""
+    def run():
+        end = time.monotonic() + TIMEOUT
+        while time.monotonic() < end:
+            s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+            s.settimeout(30)
+            try:
+                s.connect((cid, 1024))
+            except OSError:
+                s.close()
+                time.sleep(0.2)
+                continue
+            data, got = os.urandom(VSOCK_BYTES), b""
+            with s:
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    got += b
+            results.append(got == data)
+            return
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
 def test_kata_command_line_inherited_tap_fds(vmm_bin, guest, tmp_path):
     """Kata's stratovirt.go argument list, in its order (non-debug, image rootfs).
 
@@ -233,6 +294,8 @@ def test_kata_command_line_inherited_tap_fds(vmm_bin, guest, tmp_path):
     why = netns_unavailable()
     if why:
         pytest.skip(why)
+    if not os.path.exists(VHOST_VSOCK):
+        pytest.skip(f"{VHOST_VSOCK} missing (modprobe vhost_vsock)")
     kdir, initrd = guest
     img = tmp_path / "rootfs.img"
     subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(initrd_tree(initrd, tmp_path / "t")),
@@ -242,7 +305,10 @@ def test_kata_command_line_inherited_tap_fds(vmm_bin, guest, tmp_path):
     params = (f"{guest_cmdline()} reboot=k panic=1 net.ifnames=0 pci=off iommu=off acpi=off "
               "agent.log_vport=1025 root=/dev/vda rootflags=data=ordered,errors=remount-ro ro "
               f"rootfstype=ext4 init=/init ip={GUEST_IP}::{HOST_IP}:255.255.255.0::eth0:off "
-              f"sv.checks=ping,rng,rofail sv.rodev=/dev/vda sv.peer={HOST_IP}")
+              f"sv.checks=ping,rng,rofail,vsock sv.rodev=/dev/vda sv.peer={HOST_IP} "
+              f"sv.vsock_conns=1 sv.vsock_hostport={VSOCK_HOST_PORT} "
+              f"sv.vsock_bytes={VSOCK_BYTES}")
+    cid = 5000 + os.getpid() % 1000
     kata = [vmm_bin, "-name", f"sandbox-{sid.hex[:16]}", "-uuid", str(sid), "-smp", "1",
             "-m", "256", "-kernel", kdir / "bzImage", "-append", params,
             "-qmp", f"unix:{sock},server,nowait", "-D", "-disable-seccomp",
@@ -251,6 +317,7 @@ def test_kata_command_line_inherited_tap_fds(vmm_bin, guest, tmp_path):
             "-device", "virtio-rng-device,rng=objrng0,id=virtio-rng0",
             "-drive", f"id=rootfs,file={img},readonly=on,direct=off",
             "-device", "virtio-blk-device,drive=rootfs,id=virtio-blk0",
+            "-device", f"vhost-vsock-device,id=vsock-id,guest-cid={cid},vhostfd=5",
             "-netdev", "tap,id=eth0,fds=3:4",
             "-device", "virtio-net-device,netdev=eth0,id=eth0,mac=52:54:00:12:34:56",
             "-serial", "stdio"]
@@ -259,9 +326,17 @@ def test_kata_command_line_inherited_tap_fds(vmm_bin, guest, tmp_path):
         ns.ip("tuntap", "add", "dev", tap, "mode", "tap", "multi_queue")
         ns.ip("link", "set", tap, "up")
         ns.ip("addr", "add", f"{HOST_IP}/24", "dev", tap)
-        fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in open_taps(ns, tap, 2, True)]
-        # as Go's ExtraFiles: the two tap fds become the child's fds 3 and 4
-        shell = f'exec 3<&{fds[0]} 4<&{fds[1]} {fds[0]}<&- {fds[1]}<&-; exec "$@"'
+        vs = os.open(VHOST_VSOCK, os.O_RDWR)  # what Kata does: open, bind the CID
+        fcntl.ioctl(vs, VHOST_VSOCK_SET_GUEST_CID, struct.pack("<Q", cid))
+        orig = open_taps(ns, tap, 2, True) + [vs]
+        fds = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in orig]
+        for fd in orig:
+            os.close(fd)
+        # as Go's ExtraFiles: the two tap fds and the vsock fd become 3, 4 and 5
+        shell = (f'exec 3<&{fds[0]} 4<&{fds[1]} 5<&{fds[2]} {fds[0]}<&- {fds[1]}<&- '
+                 f'{fds[2]}<&-; exec "$@"')
+        echoed, to_guest = [], []
+        threads = [vsock_echo_server(echoed), vsock_echo_to_guest(cid, to_guest)]
         proc = subprocess.Popen(["bash", "-c", shell, "bash", *map(str, kata)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, pass_fds=fds)
@@ -275,9 +350,13 @@ def test_kata_command_line_inherited_tap_fds(vmm_bin, guest, tmp_path):
         text = out.decode(errors="replace")
         desc = f"{text[-4000:]}\n--- stderr ---\n{err.decode(errors='replace')}"
         found = {m.group(1): (m.group(2), m.group(3)) for m in CHECK_LINE.finditer(text)}
-        for n in ("ping", "rng", "rofail"):
+        for t in threads:
+            t.join(10)
+        for n in ("ping", "rng", "rofail", "vsock"):
             assert found.get(n, ("missing",))[0] == "ok", f"{n}: {found.get(n)}\n{desc}"
-        assert "SVCHECK done pass=3 fail=0" in text, desc
+        assert "SVCHECK done pass=4 fail=0" in text, desc
+        assert to_guest == [True], f"host -> guest vsock echo: {to_guest}\n{desc}"
+        assert echoed == [VSOCK_BYTES], f"guest -> host vsock echo: {echoed}\n{desc}"
         assert proc.returncode == 0, desc
         assert not sock.exists(), "the QMP socket is removed on exit"
-    print("guest:", found["ping"][1], "|", found["rng"][1])
+    print("guest:", found["ping"][1], "|", found["rng"][1], "|", found["vsock"][1])
