@@ -15,6 +15,8 @@ run_tests=true
 
 need=()
 command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+# the cross libc is only a Recommends of the compiler
+[ -e /usr/aarch64-linux-gnu/lib/crti.o ] || need+=(libc6-dev-arm64-cross)
 command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static)
 command -v dtc >/dev/null || need+=(device-tree-compiler)
 if [ ${#need[@]} -gt 0 ]; then
