@@ -68,7 +68,12 @@ else
 		--cross-file "$sysroot/sysroot.ini" | tail -n 3
 fi
 ninja -C "$build"
-file "$build/stratovirt"
+# readelf (binutils) rather than file(1), which a fresh machine lacks
+elf_hdr=$(readelf -h "$build/stratovirt")
+case "$elf_hdr" in
+*AArch64*) echo "build-aarch64: $build/stratovirt is an AArch64 executable" ;;
+*) echo "build-aarch64: $build/stratovirt is not an AArch64 binary" >&2; exit 1 ;;
+esac
 if $run_tests; then
 	meson test -C "$build" --print-errorlogs
 fi
