@@ -110,6 +110,14 @@ run_l1() {
 	mkdir -p "$ctl"
 	cp "$work/run" "$ctl/run"
 	[ -n "$results" ] && echo "$results" >"$ctl/results"
+	# L1's /tmp is its scratch disk: a working directory or checkout under
+	# the host's /tmp is shown at the same path (host copy under an overlay).
+	local p rest
+	for p in "$PWD" "$repo"; do
+		case "$p" in
+		/tmp/?*) rest=${p#/tmp/} && echo "/tmp/${rest%%/*}" ;;
+		esac
+	done | sort -u >"$ctl/tmpdirs"
 	rm -f "$work/scratch.img"
 	truncate -s "${HWVIRT_SCRATCH_GB:-16}G" "$work/scratch.img"
 	mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1,nodiscard "$work/scratch.img" ||
