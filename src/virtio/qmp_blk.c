@@ -19,9 +19,8 @@
 #include "virtio/blk.h"
 #include "virtio/qmp_devices.h"
 
-#define MAX_NODES    16
-#define MAX_PLUGS    (CFG_MAX_DRIVES + BLK_NR_SLOTS)
-#define NAME_MAX_QMP 64
+#define MAX_NODES 16
+#define MAX_PLUGS (CFG_MAX_DRIVES + BLK_NR_SLOTS)
 
 struct blk_node {
 	struct drive_config d; /* d.id is the node name; NULL: free entry */
@@ -119,14 +118,6 @@ bool qmp_blk_has_device(struct vm *vm, const char *id)
 	return plug_find_device(id) >= 0;
 }
 
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n && n <= NAME_MAX_QMP &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") == n;
-}
-
 /* Checks a nested object against spec; the error names "outer.key". */
 static int check_nested(struct qmp_req *r, const char *outer, const char *spec, json_t *obj)
 {
@@ -185,12 +176,12 @@ int qmp_cmd_blockdev_add(struct qmp_req *r)
 	struct blk_node *n = NULL;
 	bool readonly;
 
-	if (!name_ok(name))
+	if (!qmp_id_ok(name))
 		return qmp_fail(
 		    r, QMP_ERR_GENERIC,
 		    "Invalid parameter 'node-name': '%s' must be 1..%d letters, digits, "
 		    "'-', '.' or '_'",
-		    name, NAME_MAX_QMP);
+		    name, QMP_ID_MAX);
 	if (driver && strcmp(driver, "raw"))
 		return qmp_fail(r, QMP_ERR_GENERIC,
 				"Invalid parameter 'driver': '%s' is not supported (raw)", driver);

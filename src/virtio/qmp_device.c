@@ -94,3 +94,11 @@ int qmp_cmd_device_del(struct qmp_req *r)
 		return qmp_fail(r, QMP_ERR_DEVICE_NOT_FOUND, "Device '%s' not found", id);
 	return ret;
 }
+
+bool qmp_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= QMP_ID_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") == n;
+}

@@ -20,6 +20,11 @@ bool qmp_net_has_device(struct vm *vm, const char *id);
 void qmp_blk_cleanup(void);
 void qmp_net_cleanup(void);
 
+/* Longest id or node name a hot-plug command takes. */
+#define QMP_ID_MAX 64
+/* 1..QMP_ID_MAX characters of [A-Za-z0-9-._]. */
+bool qmp_id_ok(const char *s);
+
 /* The DEVICE_DELETED event. */
 void qmp_device_deleted(const char *id);
 

@@ -25,7 +25,6 @@
 
 #define MAX_NETDEVS  8
 #define MAX_PLUGS    (CFG_MAX_NETS + NET_NR_SLOTS)
-#define NAME_MAX_QMP 64
 #define MAX_FDS_LIST 8
 
 struct netdev {
@@ -132,14 +131,6 @@ bool qmp_net_has_device(struct vm *vm, const char *id)
 {
 	init(vm);
 	return plug_find_device(id) >= 0;
-}
-
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n && n <= NAME_MAX_QMP &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") == n;
 }
 
 /* An fd number somebody here already owns: never handed over twice. */
@@ -263,11 +254,11 @@ int qmp_cmd_netdev_add(struct qmp_req *r)
 		vfds = json_object_get(r->args, "vhostfd");
 		vfds_arg = "vhostfd";
 	}
-	if (!name_ok(id))
+	if (!qmp_id_ok(id))
 		return qmp_fail(r, QMP_ERR_GENERIC,
 				"Invalid parameter 'id': '%s' must be 1..%d letters, digits, '-', "
 				"'.' or '_'",
-				id, NAME_MAX_QMP);
+				id, QMP_ID_MAX);
 	if (type && strcmp(type, "tap"))
 		return qmp_fail(r, QMP_ERR_GENERIC,
 				"Invalid parameter 'type': '%s' is not supported (tap)", type);
