@@ -24,6 +24,7 @@ console (stdout); parse_guest_output() reads the test guest's protocol
 (docs/test-guest.md).
 """
 import ctypes
+import glob
 import os
 import shutil
 import socket
@@ -109,12 +110,17 @@ class VmResult:
     timed_out: bool
     seconds: float
     lines: list = field(default_factory=list)
+    stalled: bool = False   # ended because the serial port was silent for `stall` s
+    threads: str = ""       # the VMM's threads when it was killed (timeout or stall)
 
     def describe(self):
         return (f"command: {' '.join(map(str, self.argv))}\n"
                 f"exit status: {self.rc} timed out: {self.timed_out} "
-                f"after {self.seconds:.1f}s\n"
-                f"--- serial ---\n{self.output}\n--- stderr ---\n{self.stderr}")
+                f"stalled: {self.stalled} after {self.seconds:.1f}s\n"
+                f"--- serial ---\n{self.output}\n--- stderr ---\n{self.stderr}\n"
+                f"--- VMM threads when killed ---\n{self.threads}\n"
+                f"--- exit status: {self.rc} timed out: {self.timed_out} "
+                f"after {self.seconds:.1f}s ---")
 
 
 # The test guest ends a run with exit=debug (and falls back to it when an
@@ -123,8 +129,43 @@ class VmResult:
 DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
 
 
-def run_vm(argv, timeout=60, respond=None, env=None):
+KVM_RUN = 0xae80
+
+
+def thread_states(pid):
+    """One line per thread of pid: name, state, kernel wait channel, syscall."""
+    out = []
+    for task in sorted(glob.glob(f"/proc/{pid}/task/*")):
+        try:
+            comm = open(f"{task}/comm").read().strip()
+            state = open(f"{task}/stat").read().rsplit(")", 1)[1].split()[0]
+            wchan = open(f"{task}/wchan").read().strip()
+            sysc = open(f"{task}/syscall").read().strip()
+        except OSError:
+            continue
+        out.append(f"{comm} state={state} wchan={wchan} syscall={sysc}")
+    return "\n".join(out)
+
+
+def vcpus_in_kvm_run(threads):
+    """True when every vCPU thread of a thread_states() text sits in ioctl(KVM_RUN)."""
+    vcpus = [ln for ln in threads.splitlines() if ln.startswith("vcpu")]
+    def in_run(ln):
+        f = ln.split("syscall=", 1)[1].split()
+        if f and f[0] == "running":  # on a CPU right now: in the guest (or our code)
+            return True
+        return len(f) > 2 and f[0] == str(SYS_IOCTL) and int(f[2], 16) == KVM_RUN
+    return bool(vcpus) and all(in_run(ln) for ln in vcpus)
+
+
+SYS_IOCTL = 16  # x86-64
+
+
+def run_vm(argv, timeout=60, respond=None, env=None, stall=None):
     """Runs argv, returns a VmResult.
+
+    stall: end the run (stalled=True) once the VM has written nothing to its
+    serial port for that many seconds.
 
     respond maps a substring of a stdout line to text written to the VM's
     stdin when such a line appears (each fires once), e.g.
@@ -137,9 +178,11 @@ def run_vm(argv, timeout=60, respond=None, env=None):
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
     out_lines, err_chunks = [], []
+    last_output = [time.monotonic()]
 
     def read_stdout():
         for raw in iter(proc.stdout.readline, b""):
+            last_output[0] = time.monotonic()
             line = raw.decode("utf-8", "replace")
             out_lines.append(line)
             for trigger in list(respond):
@@ -158,14 +201,22 @@ def run_vm(argv, timeout=60, respond=None, env=None):
                threading.Thread(target=read_stderr, daemon=True)]
     for t in threads:
         t.start()
-    timed_out = False
-    try:
-        rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        proc.kill()
-        proc.wait()
-        rc = None
+    timed_out = stalled = False
+    threads_text = ""
+    rc = None
+    while rc is None:
+        now = time.monotonic()
+        try:
+            rc = proc.wait(timeout=min(1.0, max(0.01, start + timeout - now)))
+        except subprocess.TimeoutExpired:
+            now = time.monotonic()
+            stalled = stall is not None and now - last_output[0] > stall
+            if now >= start + timeout or stalled:
+                timed_out = True
+                threads_text = thread_states(proc.pid)
+                proc.kill()
+                proc.wait()
+                break
     for t in threads:
         t.join(timeout=5)
     try:
@@ -175,7 +226,8 @@ def run_vm(argv, timeout=60, respond=None, env=None):
     output = "".join(out_lines)
     return VmResult(argv, rc, output, "".join(err_chunks), timed_out,
                     time.monotonic() - start,
-                    [ln.strip() for ln in output.replace("\r", "\n").split("\n") if ln.strip()])
+                    [ln.strip() for ln in output.replace("\r", "\n").split("\n") if ln.strip()],
+                    stalled, threads_text)
 
 
 @dataclass

@@ -180,13 +180,20 @@ class NestedRun:
         for r in reps:
             if r["outcome"] == "failed":
                 what = "" if r["when"] == "call" else f"error in {r['when']}: "
-                pytest.fail(f"{what}(in the nested machine)\n{r['longrepr'][-6000:]}",
+                pytest.fail(f"{what}(in the nested machine)\n{clip(r['longrepr'])}",
                             pytrace=False)
         for r in reps:
             if r.get("wasxfail") is not None and r["outcome"] == "skipped":
                 pytest.xfail(f"(in the nested machine) {r['wasxfail']}")
             if r["outcome"] == "skipped":
                 pytest.skip(f"(in the nested machine) {r['reason']}")
+
+
+def clip(text, head=2000, tail=6000):
+    """The start (the command and exit status) and the end of a long report."""
+    if len(text) <= head + tail:
+        return text
+    return f"{text[:head]}\n[... {len(text) - head - tail} characters left out ...]\n{text[-tail:]}"
 
 
 class HwvirtProxy(pytest.Item):

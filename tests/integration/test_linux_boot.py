@@ -205,7 +205,7 @@ def boots(guest, tmp_path_factory, request):
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL)
     wanted = {(item.callspec.params["fmt"], item.callspec.params["smp"])
               for item in request.session.items
-              if item.module is request.module and hasattr(item, "callspec")}
+              if getattr(item, "module", None) is request.module and hasattr(item, "callspec")}
     futures = {}
     for fmt, n in BOOTS:
         if (fmt, n) not in wanted:
