@@ -16,7 +16,9 @@
 # none), HWVIRT_HANG (seconds without an L1 heartbeat = hung, default 60),
 # HWVIRT_SILENCE (seconds without output from CMD = hung, default 900, 0 = no
 # limit), HWVIRT_TRIES (default 2), HWVIRT_SCRATCH_GB (default 16, sparse),
-# HWVIRT_KEEP_LOGS=1 (keep the L1 kernel log), QEMU_BIN, STRATOVIRT_HWVIRT_CACHE.
+# HWVIRT_KEEP_LOGS=1 (keep the L1 kernel log), HWVIRT_LOCK (the lock file that
+# keeps one L1 at a time on the host, default /tmp/stratovirt-hwvirt.lock;
+# none = no lock), QEMU_BIN, STRATOVIRT_HWVIRT_CACHE.
 #
 # Exit status: CMD's; 97 when L1 crashed or hung on every try (an
 # infrastructure fault, neither a pass nor a fail of CMD); 98 when L1 cannot
@@ -191,6 +193,17 @@ run_l1() {
 	fi
 	cp "$log" "$work/l1-try$try.log"
 }
+
+# One nested machine at a time on this host: two TCG L1s on a small host
+# slow each other past their hang limits (docs/hwvirt.md).
+lock=${HWVIRT_LOCK:-/tmp/stratovirt-hwvirt.lock}
+if [ "$lock" != none ]; then
+	exec {lockfd}>>"$lock" || unavailable "cannot open the lock file $lock"
+	if ! flock -n "$lockfd"; then
+		say "waiting for another nested machine to end (lock $lock)"
+		flock "$lockfd"
+	fi
+fi
 
 rc=
 for ((try = 1; try <= tries; try++)); do

@@ -3,8 +3,10 @@
 the nested machine, its exit status, and an L1 crash reported as an
 infrastructure fault (exit 97) after one retry.  Each call boots L1 (about
 10 s here)."""
+import fcntl
 import os
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -59,3 +61,22 @@ def test_l1_crash_is_an_infrastructure_fault():
     assert res.returncode == EXIT_INFRA, f"{res.returncode}\n{res.stderr}"
     assert res.stderr.count("infrastructure fault") == 2, res.stderr
     assert "retrying once" in res.stderr and "Kernel panic" in res.stderr
+
+
+def test_second_call_waits_for_the_lock(tmp_path):
+    """A call while another L1 holds the lock waits for it, then runs."""
+    if os.environ.get("HWVIRT") == "1":
+        pytest.skip("already inside the nested machine")
+    lock = tmp_path / "l1.lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        proc = subprocess.Popen([str(HWVIRT), "sh", "-c", "echo ran-after-lock"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, HWVIRT_LOCK=str(lock)))
+        time.sleep(5)
+        assert proc.poll() is None, "hwvirt.sh ran while the lock was held"
+    out, err = proc.communicate(timeout=600)
+    if proc.returncode == EXIT_UNAVAILABLE:
+        pytest.skip(f"the nested machine cannot start here: {err.strip()[-300:]}")
+    assert "waiting for another nested machine" in err, err
+    assert proc.returncode == 0 and "ran-after-lock" in out, f"{proc.returncode}\n{err}"
