@@ -318,8 +318,6 @@ def test_rng_feeds_hwrng(vmm_bin, guest):
     assert int(got["rng"]["distinct"]) == 256, "64 KiB of random bytes hold every value"
 
 
-@pytest.mark.xfail(strict=False, reason="failed in the last nested run of the session (2026-12-01 10:52, "
-                   "after seccomp and the jail landed); passed in earlier runs; cause not found yet")
 def test_virtio_console_both_ways(vmm_bin, guest, tmp_path):
     kdir, initrd = guest
     sock = tmp_path / "vcon.sock"
