@@ -19,49 +19,23 @@ while the host acts through QMP:
 
 Environment: STRATOVIRT_BIN, STRATOVIRT_GUEST_CACHE, LINUX_USER_TIMEOUT.
 """
-import os
-import re
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from qmpclient import QmpVm
+from test_linux_user import CHECK_LINE, TIMEOUT, build_guest_on_host, guest, guest_cmdline  # noqa: F401
 
 pytestmark = [pytest.mark.hwvirt, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
-GUEST_DIR = REPO / "guest"
-TIMEOUT = float(os.environ.get("LINUX_USER_TIMEOUT", "180"))
 MIB = 1 << 20
 RAM_MIB = 256
-CHECK_LINE = re.compile(r"SVCHECK (\S+) (ok|fail)\b ?(.*)")
 
 
 def hwvirt_host_prepare():
     """On the host, before L1 starts: the guest build (L1 has no network)."""
-    subprocess.run([str(GUEST_DIR / "build.sh")], check=True, capture_output=True,
-                   timeout=3 * 3600)
-
-
-@pytest.fixture(scope="module")
-def guest():
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        pytest.skip("/dev/kvm is not usable")
-    res = subprocess.run([str(GUEST_DIR / "build.sh")], capture_output=True, text=True,
-                         timeout=3 * 3600)
-    if res.returncode != 0:
-        pytest.fail(f"guest/build.sh failed ({res.returncode}):\n{res.stderr[-3000:]}")
-    vals = dict(re.findall(r"^(KERNEL_DIR|INITRD)=(.*)$", res.stdout, re.M))
-    return Path(vals["KERNEL_DIR"]), Path(vals["INITRD"])
-
-
-def guest_cmdline():
-    lines = [ln.strip() for ln in (GUEST_DIR / "cmdline.txt").read_text().splitlines()]
-    lines = [ln for ln in lines if ln and not ln.startswith("#")]
-    assert len(lines) == 1, "guest/cmdline.txt must hold exactly one command line"
-    return lines[0]
+    build_guest_on_host()
 
 
 def vmm_argv(vmm_bin, guest, checks, device):

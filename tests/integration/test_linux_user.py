@@ -71,10 +71,15 @@ def run_vm(argv, timeout=60, respond=None, env=None):
     return res
 
 
-def hwvirt_host_prepare():
-    """On the host, before L1 starts: the guest build, the stock kernel."""
+def build_guest_on_host():
+    """Before L1 starts (L1 has no network): the demo/test guest's build."""
     subprocess.run([str(GUEST_DIR / "build.sh")], check=True, capture_output=True,
                    timeout=3 * 3600)
+
+
+def hwvirt_host_prepare():
+    """On the host, before L1 starts: the guest build, the stock kernel."""
+    build_guest_on_host()
     if not stock_kernel() and os.geteuid() == 0:
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         cmd = ["apt-get", "install", "-y", "--no-install-recommends",
