@@ -55,6 +55,12 @@ int arch_ram_layout(uint64_t ram_size, struct gmem_region *regions);
 /* The n-th virtio-mmio window and its interrupt; -ENOSPC past the last. */
 int arch_mmio_slot(int n, uint64_t *base, uint64_t *size, uint32_t *irq);
 
+/*
+ * kvm_irq_level.irq of KVM_IRQ_LINE for an interrupt numbered as
+ * arch_mmio_slot() and irqfd number it (x86: the GSI; aarch64: an SPI).
+ */
+uint32_t arch_irq_line_number(uint32_t gsi);
+
 /* After guest RAM is in KVM: the in-kernel interrupt controller and timers. */
 int arch_vm_init(struct vm *vm);
 

@@ -58,7 +58,7 @@ void vm_device_register(const struct vm_device_ops *ops)
 
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 {
-	struct kvm_irq_level irq = {.irq = gsi, .level = level};
+	struct kvm_irq_level irq = {.irq = arch_irq_line_number(gsi), .level = level};
 
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
 }

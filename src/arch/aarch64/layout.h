@@ -18,8 +18,12 @@
 #define A64_VIRTIO_MMIO	   0x0a000000ULL
 #define A64_VIRTIO_SIZE	   0x200ULL
 #define A64_VIRTIO_MAX	   16
-#define A64_VIRTIO_SPI	   16 /* SPI of the first transport */
+#define A64_VIRTIO_SPI	   16  /* SPI of the first transport */
+#define A64_GIC_NR_IRQS	   128 /* 32 private interrupts + SPIs 0..95 */
 #define A64_RAM_BASE	   0x40000000ULL
+#define A64_RAM_MAX	   (1ULL << 40) /* KVM's default 40-bit IPA space ends here */
+#define A64_FDT		   A64_RAM_BASE /* the device tree: RAM base, below the kernel */
+#define A64_FDT_MAX	   0x100000ULL
 #define A64_KERNEL_OFFSET  0x200000ULL /* the Image's 2 MiB-aligned base: RAM + 2 MiB */
 
 #endif

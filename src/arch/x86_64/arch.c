@@ -50,6 +50,11 @@ int arch_mmio_slot(int n, uint64_t *base, uint64_t *size, uint32_t *irq)
 	return 0;
 }
 
+uint32_t arch_irq_line_number(uint32_t gsi)
+{
+	return gsi; /* the in-kernel PIC/IOAPIC's GSI */
+}
+
 int arch_vm_init(struct vm *vm)
 {
 	struct kvm_pit_config pit = {.flags = 0};
