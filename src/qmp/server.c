@@ -89,22 +89,14 @@ static int flush_out(void)
 	return ret;
 }
 
-/* Queues one message with its CRLF and tries to send it. */
-static void send_msg(void *opaque, json_t *msg)
+/*
+ * Appends text and its CRLF to what waits for the client and sends what the
+ * socket takes now.  Marks the client dead when it cannot take any more.
+ */
+static void queue_text(const char *text, size_t len)
 {
-	char *text;
-	size_t len;
-
-	(void)opaque;
-	if (srv.client_fd < 0 || srv.dead)
-		return;
-	text = json_dumps(msg, JSON_COMPACT);
-	if (!text)
-		return;
-	len = strlen(text);
 	if (srv.out_len + len + 2 > OUT_MAX) {
 		pr_warn("qmp: client does not read its replies; disconnecting it");
-		free(text);
 		srv.dead = true;
 		return;
 	}
@@ -116,7 +108,6 @@ static void send_msg(void *opaque, json_t *msg)
 			cap *= 2;
 		p = realloc(srv.out, cap);
 		if (!p) {
-			free(text);
 			srv.dead = true;
 			return;
 		}
@@ -126,10 +117,24 @@ static void send_msg(void *opaque, json_t *msg)
 	memcpy(srv.out + srv.out_len, text, len);
 	memcpy(srv.out + srv.out_len + len, "\r\n", 2);
 	srv.out_len += len + 2;
-	free(text);
 	if (flush_out() < 0)
 		srv.dead = true;
-	else
+}
+
+/* Queues one message with its CRLF and tries to send it. */
+static void send_msg(void *opaque, json_t *msg)
+{
+	char *text;
+
+	(void)opaque;
+	if (srv.client_fd < 0 || srv.dead)
+		return;
+	text = json_dumps(msg, JSON_COMPACT);
+	if (!text)
+		return;
+	queue_text(text, strlen(text));
+	free(text);
+	if (!srv.dead)
 		update_events();
 }
 
@@ -140,7 +145,12 @@ static void event_sink(void *opaque, json_t *ev)
 		client_close();
 }
 
-/* One recvmsg: bytes and any fds that came with them.  1 data, 0 none now, -1 gone. */
+/*
+ * One recvmsg: bytes and any fds that came with them.  1: a full buffer (more
+ * may wait), 0: nothing more now (a short read: the socket had no more, or
+ * stopped at a message with fds; epoll is level-triggered and wakes us for
+ * the rest), -1: gone.
+ */
 static int read_once(void)
 {
 	char buf[READ_CHUNK];
@@ -150,6 +160,7 @@ static int read_once(void)
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
 	struct cmsghdr *c;
 	ssize_t n;
+	int ret;
 
 	n = recvmsg(srv.client_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -167,9 +178,9 @@ static int read_once(void)
 	if (n <= 0)
 		return -1;
 	srv.in_input = true;
-	n = qmp_session_input(&srv.session, buf, (size_t)n) < 0 ? -1 : 1;
+	ret = qmp_session_input(&srv.session, buf, (size_t)n) < 0 ? -1 : n == sizeof(buf);
 	srv.in_input = false;
-	return (int)n;
+	return ret;
 }
 
 static void on_client(void *opaque, uint32_t events)
@@ -220,18 +231,22 @@ static void refuse(int fd)
 /* A client that already hung up (Kata reconnects at once) is not "connected". */
 static bool client_alive(void)
 {
-	struct pollfd p = {.fd = srv.client_fd, .events = POLLIN | POLLRDHUP};
+	struct pollfd p = {.events = POLLIN | POLLRDHUP};
 
-	if (srv.client_fd < 0)
-		return false;
-	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)))
+	/* what it still sent is handled first; a short read stops on_client, so loop */
+	for (int i = 0; i < 16 && srv.client_fd >= 0; i++) {
+		p.fd = srv.client_fd;
+		if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)))
+			break;
 		on_client(NULL, EPOLLIN);
+	}
 	return srv.client_fd >= 0;
 }
 
 static void on_accept(void *opaque, uint32_t events)
 {
-	json_t *greeting;
+	const char *greeting;
+	size_t len;
 	int fd;
 
 	(void)opaque;
@@ -244,28 +259,38 @@ static void on_accept(void *opaque, uint32_t events)
 		refuse(fd);
 		return;
 	}
-	if (evloop_add(srv.vm->loop, fd, EPOLLIN, on_client, NULL) < 0) {
+	/* the greeting first: the client waits for it, the set-up below does not delay it */
+	srv.client_fd = fd;
+	srv.out_len = 0;
+	srv.dead = false;
+	greeting = qmp_greeting_text(&len);
+	if (greeting)
+		queue_text(greeting, len);
+	else
+		srv.dead = true;
+	srv.client_events = EPOLLIN | (srv.out_len ? EPOLLOUT : 0);
+	if (srv.dead || evloop_add(srv.vm->loop, fd, srv.client_events, on_client, NULL) < 0) {
 		close(fd);
+		srv.client_fd = -1;
+		srv.dead = false;
+		srv.out_len = 0;
 		return;
 	}
-	srv.client_fd = fd;
-	srv.client_events = EPOLLIN;
-	srv.out_len = 0;
 	qmp_session_init(&srv.session, srv.vm, send_msg, NULL);
 	pr_debug("qmp: client connected");
-	greeting = qmp_greeting();
-	send_msg(NULL, greeting);
-	json_decref(greeting);
 }
 
 int qmp_server_start(struct vm *vm, const char *path)
 {
 	char err[256] = "";
+	size_t len;
 	int fd;
 
 	if (!path)
 		return 0;
 	srv.vm = vm;
+	if (!qmp_greeting_text(&len)) /* built now, so no connection waits for it */
+		return -ENOMEM;
 	fd = sockpath_listen(path, 4, &srv.owned, err, sizeof(err));
 	if (fd < 0) {
 		user_err("QMP socket: %s", err[0] ? err : strerror(-fd));

@@ -77,11 +77,23 @@ void qmp_session_add_fd(struct qmp_session *s, int fd)
 	s->fds[s->nr_fds++] = fd;
 }
 
-json_t *qmp_greeting(void)
+/* Fixed for the life of the binary: written by jansson once, not per connection. */
+const char *qmp_greeting_text(size_t *len)
 {
-	return json_pack("{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version", "qemu", "micro", 1,
-			 "minor", 0, "major", 5, "package", "StratoVirt-" SV_VERSION,
-			 "capabilities");
+	static char *text;
+	static size_t text_len;
+
+	if (!text) {
+		json_t *g = json_pack("{s:{s:{s:{s:i,s:i,s:i},s:s},s:[]}}", "QMP", "version",
+				      "qemu", "micro", 1, "minor", 0, "major", 5, "package",
+				      "StratoVirt-" SV_VERSION, "capabilities");
+
+		text = g ? json_dumps(g, JSON_COMPACT) : NULL;
+		text_len = text ? strlen(text) : 0;
+		json_decref(g);
+	}
+	*len = text_len;
+	return text;
 }
 
 json_t *qmp_error_msg(enum qmp_error_class c, const char *desc)

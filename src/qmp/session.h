@@ -44,8 +44,11 @@ void qmp_session_end(struct qmp_session *s);
 int qmp_session_input(struct qmp_session *s, const char *data, size_t len);
 /* An fd received with the bytes that follow; closed when no room is left. */
 void qmp_session_add_fd(struct qmp_session *s, int fd);
-/* The greeting sent when a client connects. */
-json_t *qmp_greeting(void);
+/*
+ * The greeting sent when a client connects (compact JSON, without the CRLF),
+ * built on the first call and kept; NULL when out of memory.
+ */
+const char *qmp_greeting_text(size_t *len);
 /* An {"error":{...}} message. */
 json_t *qmp_error_msg(enum qmp_error_class c, const char *desc);
 /* For tests: the limit and the clock the rate limit uses (0: the real one). */
