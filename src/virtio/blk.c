@@ -754,6 +754,20 @@ int blk_slot_find(const char *drive_id)
 	return -ENOENT;
 }
 
+/*
+ * VIRTIO_BLK_F_RO follows the disk in the slot, not the slot's first disk: a
+ * driver that initialises the device after a hot-plug reads it (a driver
+ * bound earlier keeps what it negotiated; writes to a read-only image fail
+ * with IOERR either way).  Device lock held, or before the guest runs.
+ */
+static void blk_set_ro_feature(struct blk_dev *b, bool readonly)
+{
+	if (readonly)
+		b->vdev->host_features |= 1ULL << BLK_F_RO;
+	else
+		b->vdev->host_features &= ~(1ULL << BLK_F_RO);
+}
+
 int blk_slot_attach(struct vm *vm, int slot, const struct drive_config *drive)
 {
 	struct blk_backend be;
@@ -774,6 +788,7 @@ int blk_slot_attach(struct vm *vm, int slot, const struct drive_config *drive)
 		goto out;
 	b->be = be;
 	b->attached = true;
+	blk_set_ro_feature(b, be.readonly);
 	virtio_mmio_config_changed(b->vdev);
 out:
 	virtio_dev_unlock(b->vdev);
@@ -797,6 +812,7 @@ int blk_slot_detach(struct vm *vm, int slot)
 	blk_drain(b);
 	b->attached = false;
 	backend_close(&b->be, b->vdev->loop);
+	blk_set_ro_feature(b, false); /* an empty slot, as one built empty */
 	virtio_mmio_config_changed(b->vdev);
 out:
 	virtio_dev_unlock(b->vdev);
@@ -843,8 +859,7 @@ static int blk_slot_create(struct vm *vm, const struct drive_config *d)
 		if (ret < 0)
 			return ret;
 		b->attached = true;
-		if (d->readonly)
-			b->vdev->host_features |= 1ULL << BLK_F_RO;
+		blk_set_ro_feature(b, d->readonly);
 	}
 	return 0;
 err:

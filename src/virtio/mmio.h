@@ -134,7 +134,7 @@ struct virtio_dev {
 	void *priv;
 	struct vm *vm;
 	struct evloop *loop;	/* where queue_notify runs */
-	uint64_t host_features; /* may be changed right after create */
+	uint64_t host_features; /* changed right after create, or with the lock held */
 	void *config;		/* default config space, config_size bytes */
 	struct virtq vqs[VIRTIO_MMIO_MAX_QUEUES];
 	pthread_mutex_t lock;

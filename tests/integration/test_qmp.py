@@ -523,6 +523,70 @@ def test_kata_disk_hotplug_seen_by_guest(vmm_bin, guest_elf, kvm, sockpath, tmp_
         assert vm.wait(60) == 0
 
 
+def test_hotplug_read_only_follows_the_disk_not_the_slot(vmm_bin, guest_elf, kvm, sockpath,
+                                                         tmp_path):
+    """VIRTIO_BLK_F_RO and refused writes follow the hot-plugged disk, whatever the slot
+    held first: slot 0 starts read-only, slot 1 writable, slots 2-3 empty. The guest
+    initialises each new disk, reports the RO bit the device offers and writes sector 0
+    back inverted (tests/guest/checks/hotplug.c, hotplug_write=1)."""
+    root = image(tmp_path / "root.img", 64, seed=100)
+    disk1 = image(tmp_path / "disk1.img", 64, seed=101)
+    cmdline_bytes = [Path(root).read_bytes(), Path(disk1).read_bytes()]
+    argv = base(vmm_bin, guest_elf, paused=False,
+                append="svtest=1 exit=i8042 tests=virtio_blk_hotplug hotplug=4 hotplug_write=1",
+                extra=("-drive", f"id=root,file={root},readonly=on",
+                       "-device", "virtio-blk-device,drive=root,id=blk0",
+                       "-drive", f"id=d1,file={disk1}",
+                       "-device", "virtio-blk-device,drive=d1,id=blk1"))
+    # (slot, read-only, the command-line device to delete first)
+    rounds = [(1, True, "blk1"), (2, True, None), (0, False, "blk0"), (3, False, None)]
+    with QmpVm(argv, sockpath) as vm:
+        assert vm.wait_line(lambda ln: ln.startswith("SVTEST HOTPLUG-READY slots=4"), 120) \
+            is not None, vm.lines
+        imgs = []
+        for i, (slot, ro, first) in enumerate(rounds):
+            img = image(tmp_path / f"hp{i}.img", 32 + 8 * i, seed=i)
+            before = Path(img).read_bytes()
+            imgs.append((img, ro, before))
+            with Qmp(sockpath) as q:
+                if first:
+                    start = len(vm.lines)
+                    q.send({"execute": "device_del", "arguments": {"id": first}})
+                    assert q.wait_event("DEVICE_DELETED", 10)["data"]["device"] == first
+                    assert q.reply() == {"return": {}}
+                    assert vm.wait_line(lambda ln: ln == f"HOTPLUG del slot={slot}", 120,
+                                        start) is not None, vm.lines[-5:]
+                start = len(vm.lines)
+                assert q.cmd("blockdev-add", blockdev(f"n{i}", img, ro=ro)) == {"return": {}}
+                assert q.cmd("device_add", {"id": f"hp{i}", "driver": "virtio-blk-mmio",
+                                            "drive": f"n{i}", "addr": str(slot),
+                                            "romfile": ""}) == {"return": {}}
+            k = vm.wait_line(lambda ln: ln.startswith("HOTPLUG add"), 120, start)
+            assert k is not None, vm.lines[-5:]
+            want = fnv1a(before[:64 * 512])
+            # IOERR (1) for a read-only disk, OK (0) for a writable one
+            assert vm.lines[k] == f"HOTPLUG add slot={slot} sectors={len(before) // 512} " \
+                f"sum=0x{want:08x} ro={int(ro)} write={int(ro)}", vm.lines[k]
+        for i, (slot, _, _) in enumerate(rounds[:2]):
+            with Qmp(sockpath) as q:
+                q.send({"execute": "device_del", "arguments": {"id": f"hp{i}"}})
+                assert q.wait_event("DEVICE_DELETED", 10)["data"]["device"] == f"hp{i}"
+                assert q.reply() == {"return": {}}
+        assert vm.wait_line(lambda ln: ln.startswith("SVTEST DONE"), 120) is not None
+        assert "SVTEST DONE pass=1 fail=0" in vm.lines, vm.lines[-5:]
+        assert vm.wait(60) == 0
+    for img, ro, before in imgs:
+        after = Path(img).read_bytes()
+        if ro:
+            assert after == before, f"{img}: a read-only disk was written"
+        else:
+            assert after[:512] == bytes(b ^ 0xFF for b in before[:512]), img
+            assert after[512:] == before[512:], img
+    # the command-line disks were not written by the guest
+    assert Path(root).read_bytes() == cmdline_bytes[0]
+    assert Path(disk1).read_bytes() == cmdline_bytes[1]
+
+
 # ---- NIC hot-plug -----------------------------------------------------------
 
 def open_tap_in(netns, name):

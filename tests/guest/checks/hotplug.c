@@ -8,7 +8,11 @@
  *                     read (its first sectors, up to 64) and reported as
  *                     "HOTPLUG add slot=S sectors=C sum=0xH" (FNV-1a over
  *                     the bytes read), a disk leaving as "HOTPLUG del slot=S";
- *                     passes after N adds and N removals
+ *                     passes after N adds and N removals.  With
+ *                     hotplug_write=1 it also says whether the device offers
+ *                     VIRTIO_BLK_F_RO and writes sector 0 back inverted:
+ *                     "... sum=0xH ro=R write=ST" (ST: the request's status,
+ *                     0 OK, 1 IOERR), so the host sees which images changed
  */
 #include "check.h"
 #include "lib/alloc.h"
@@ -45,8 +49,22 @@ static uint32_t fnv1a(uint32_t h, const uint8_t *p, uint64_t n)
 	return h;
 }
 
-/* Reads the new disk's first sectors through a fresh driver init; the sum, or -1. */
-static int64_t read_disk(const struct vdev *d, uint64_t capacity)
+/* Sector 0 inverted, written; the request's status, or -1 when it did not complete. */
+static int write_back(struct vblk *b, uint8_t *buf)
+{
+	if (vblk_request(b, VBLK_T_IN, 0, buf, SECTOR_SIZE) != VBLK_S_OK)
+		return -1;
+	for (int i = 0; i < SECTOR_SIZE; i++)
+		buf[i] = (uint8_t)~buf[i];
+	return vblk_request(b, VBLK_T_OUT, 0, buf, SECTOR_SIZE);
+}
+
+/*
+ * Reads the new disk's first sectors through a fresh driver init; the sum, or
+ * -1.  *ro: the device offers VIRTIO_BLK_F_RO; *wst: write_back's status when
+ * asked for (wst non-NULL).
+ */
+static int64_t read_disk(const struct vdev *d, uint64_t capacity, bool *ro, int *wst)
 {
 	static struct vblk b;
 	static uint8_t *buf;
@@ -60,6 +78,7 @@ static int64_t read_disk(const struct vdev *d, uint64_t capacity)
 		printf("INFO hotplug: open failed: %s\n", why);
 		return -1;
 	}
+	*ro = b.dev.offered & VIO_BIT(VBLK_F_RO);
 	for (uint64_t s = 0; s < n; s++) {
 		if (vblk_request(&b, VBLK_T_IN, s, buf, SECTOR_SIZE) != VBLK_S_OK) {
 			vio_reset(&b.dev);
@@ -67,6 +86,8 @@ static int64_t read_disk(const struct vdev *d, uint64_t capacity)
 		}
 		h = fnv1a(h, buf, SECTOR_SIZE);
 	}
+	if (wst)
+		*wst = write_back(&b, buf);
 	vio_reset(&b.dev);
 	return h;
 }
@@ -74,11 +95,14 @@ static int64_t read_disk(const struct vdev *d, uint64_t capacity)
 static enum check_result check_virtio_blk_hotplug(struct check_ctx *ctx)
 {
 	static struct vdev devs[MAX_SLOTS];
-	uint64_t want, cap[MAX_SLOTS], adds = 0, dels = 0;
+	uint64_t want, cap[MAX_SLOTS], adds = 0, dels = 0, wr = 0;
 	unsigned int nr = vio_count(VIO_ID_BLOCK);
+	bool ro;
+	int wst;
 
 	if (!cmdline_get_u64("hotplug", &want))
 		return check_skip(ctx, "no hotplug=N");
+	cmdline_get_u64("hotplug_write", &wr);
 	if (nr > MAX_SLOTS)
 		nr = MAX_SLOTS;
 	for (unsigned int i = 0; i < nr; i++) {
@@ -94,12 +118,17 @@ static enum check_result check_virtio_blk_hotplug(struct check_ctx *ctx)
 			if (c == cap[i])
 				continue;
 			if (c && !cap[i]) {
-				sum = read_disk(&devs[i], c);
+				sum = read_disk(&devs[i], c, &ro, wr ? &wst : NULL);
 				if (sum < 0)
 					return check_fail(
 					    ctx, "slot %u: reading the new disk failed", i);
-				printf("HOTPLUG add slot=%u sectors=%lu sum=0x%08lx\n", i, c,
-				       (uint64_t)sum);
+				if (wr)
+					printf("HOTPLUG add slot=%u sectors=%lu sum=0x%08lx ro=%d "
+					       "write=%d\n",
+					       i, c, (uint64_t)sum, ro, wst);
+				else
+					printf("HOTPLUG add slot=%u sectors=%lu sum=0x%08lx\n", i,
+					       c, (uint64_t)sum);
 				adds++;
 			} else if (!c) {
 				printf("HOTPLUG del slot=%u\n", i);

@@ -484,6 +484,44 @@ static void lock_blocks_second_vmm(void **state)
 	close(fd);
 }
 
+static bool offers_ro(int slot)
+{
+	use_slot(slot);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	return rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << 5);
+}
+
+/* VIRTIO_BLK_F_RO follows the disk attached, not the slot's first disk. */
+static void readonly_follows_the_hot_plugged_disk(void **state)
+{
+	struct drive_config rw = {.id = "now-rw", .path = path_extra};
+	struct drive_config ro = {.id = "now-ro", .path = path_ro, .readonly = true};
+
+	(void)state;
+	assert_true(offers_ro(1)); /* the command line's read-only disk */
+	assert_int_equal(blk_slot_detach(&vm, 1), 0);
+	assert_false(offers_ro(1)); /* empty, as a slot built empty */
+	assert_int_equal(blk_slot_attach(&vm, 1, &rw), 0);
+	assert_false(offers_ro(1));
+	driver_init(1);
+	memset(ram + DATA_GPA, 0x5a, 512);
+	request(T_OUT, 0, 512, false);
+	assert_int_equal(status(), 0);
+
+	assert_false(offers_ro(2)); /* built empty */
+	assert_int_equal(blk_slot_attach(&vm, 2, &ro), 0);
+	assert_true(offers_ro(2));
+	driver_init(2);
+	request(T_OUT, 0, 512, false);
+	assert_int_equal(status(), 1); /* IOERR */
+	request(T_IN, 3, 512, true);
+	assert_int_equal(status(), 0);
+	assert_int_equal(ram[DATA_GPA], 3);
+	assert_int_equal(blk_slot_detach(&vm, 2), 0);
+	assert_false(offers_ro(2));
+	assert_int_equal(blk_slot_detach(&vm, 1), 0);
+}
+
 #define T(fn) cmocka_unit_test(fn)
 
 int main(void)
@@ -504,6 +542,7 @@ int main(void)
 	    T(one_buffer_framing),
 	    T(empty_slot_and_hot_replace),
 	    T(lock_blocks_second_vmm),
+	    T(readonly_follows_the_hot_plugged_disk),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
