@@ -27,24 +27,9 @@ struct blk_node {
 	int slot;	       /* -1 when no device uses it */
 };
 
-/* What each slot holds, as QMP names it. */
-struct blk_plug {
-	char *dev_id; /* NULL: empty */
-	char *node;
-	int node_index; /* into nodes[], -1 for a disk from the command line */
-};
-
 static struct blk_node nodes[MAX_NODES];
-static struct blk_plug plugs[MAX_PLUGS];
+static struct qmp_plug plugs[MAX_PLUGS]; /* backend: the node, index: into nodes[] */
 static bool plugs_ready;
-
-static void plug_clear(struct blk_plug *p)
-{
-	free(p->dev_id);
-	free(p->node);
-	p->dev_id = p->node = NULL;
-	p->node_index = -1;
-}
 
 /* The command line's disks fill the first slots in order (blk_init). */
 static void plugs_init(struct vm *vm)
@@ -56,14 +41,14 @@ static void plugs_init(struct vm *vm)
 		return;
 	plugs_ready = true;
 	for (int i = 0; i < MAX_PLUGS; i++)
-		plugs[i].node_index = -1;
+		plugs[i].index = -1;
 	for (int i = 0; cfg && i < cfg->nr_drives && k < MAX_PLUGS; i++) {
 		const struct drive_config *d = &cfg->drives[i];
 
 		if (!d->has_device)
 			continue;
 		plugs[k].dev_id = strdup(d->device_id ? d->device_id : d->id);
-		plugs[k].node = strdup(d->id);
+		plugs[k].backend = strdup(d->id);
 		k++;
 	}
 }
@@ -84,7 +69,7 @@ void qmp_blk_cleanup(void)
 	for (int i = 0; i < MAX_NODES; i++)
 		node_free(&nodes[i]);
 	for (int i = 0; i < MAX_PLUGS; i++)
-		plug_clear(&plugs[i]);
+		qmp_plug_clear(&plugs[i]);
 	plugs_ready = false;
 }
 
@@ -98,18 +83,12 @@ static int node_find(const char *name)
 
 static int plug_find_node(const char *name)
 {
-	for (int i = 0; i < MAX_PLUGS; i++)
-		if (plugs[i].node && !strcmp(plugs[i].node, name))
-			return i;
-	return -1;
+	return qmp_plug_find(plugs, MAX_PLUGS, name, true);
 }
 
 static int plug_find_device(const char *id)
 {
-	for (int i = 0; i < MAX_PLUGS; i++)
-		if (plugs[i].dev_id && !strcmp(plugs[i].dev_id, id))
-			return i;
-	return -1;
+	return qmp_plug_find(plugs, MAX_PLUGS, id, false);
 }
 
 bool qmp_blk_has_device(struct vm *vm, const char *id)
@@ -274,20 +253,9 @@ int qmp_blk_device_add(struct qmp_req *r, const char *id, int slot)
 	if (serial && strlen(serial) > 20)
 		return qmp_fail(r, QMP_ERR_GENERIC,
 				"Invalid parameter 'serial': longer than 20 characters");
-	for (int s = 0; slot < 0 && s < count && s < MAX_PLUGS; s++)
-		if (!plugs[s].dev_id)
-			slot = s;
+	slot = qmp_plug_pick(r, plugs, count < MAX_PLUGS ? count : MAX_PLUGS, slot, "virtio-blk");
 	if (slot < 0)
-		return qmp_fail(r, QMP_ERR_GENERIC, "device_add: every virtio-blk slot is in use");
-	if (slot >= count || slot >= MAX_PLUGS)
-		return qmp_fail(r, QMP_ERR_GENERIC,
-				"Invalid parameter 'addr': slot %d is out of range (virtio-blk "
-				"slots 0..%d)",
-				slot, count - 1);
-	if (plugs[slot].dev_id)
-		return qmp_fail(r, QMP_ERR_GENERIC,
-				"Invalid parameter 'addr': slot %d is in use by device '%s'", slot,
-				plugs[slot].dev_id);
+		return -1;
 	d = nodes[i].d;
 	d.serial = (char *)serial;
 	d.device_id = (char *)id;
@@ -301,8 +269,8 @@ int qmp_blk_device_add(struct qmp_req *r, const char *id, int slot)
 		return qmp_fail(r, QMP_ERR_GENERIC, "device_add '%s': %s", id,
 				why[0] ? why : strerror(-ret));
 	plugs[slot].dev_id = strdup(id);
-	plugs[slot].node = strdup(drive);
-	plugs[slot].node_index = i;
+	plugs[slot].backend = strdup(drive);
+	plugs[slot].index = i;
 	nodes[i].slot = slot;
 	return 0;
 }
@@ -319,9 +287,9 @@ int qmp_blk_device_del(struct qmp_req *r, const char *id)
 	if (ret < 0 && ret != -ENOENT)
 		return qmp_fail(r, QMP_ERR_GENERIC, "device_del '%s': %s", id, strerror(-ret));
 	/* the node goes with its device, as StratoVirt does: Kata sends no blockdev-del */
-	if (plugs[slot].node_index >= 0)
-		node_free(&nodes[plugs[slot].node_index]);
-	plug_clear(&plugs[slot]);
+	if (plugs[slot].index >= 0)
+		node_free(&nodes[plugs[slot].index]);
+	qmp_plug_clear(&plugs[slot]);
 	qmp_device_deleted(id);
 	return 0;
 }

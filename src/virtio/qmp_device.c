@@ -102,3 +102,42 @@ bool qmp_id_ok(const char *s)
 	return n && n <= QMP_ID_MAX &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") == n;
 }
+
+int qmp_plug_find(const struct qmp_plug *plugs, int n, const char *name, bool by_backend)
+{
+	for (int i = 0; i < n; i++) {
+		const char *s = by_backend ? plugs[i].backend : plugs[i].dev_id;
+
+		if (s && !strcmp(s, name))
+			return i;
+	}
+	return -1;
+}
+
+int qmp_plug_pick(struct qmp_req *r, const struct qmp_plug *plugs, int count, int slot,
+		  const char *kind)
+{
+	for (int s = 0; slot < 0 && s < count; s++)
+		if (!plugs[s].dev_id)
+			slot = s;
+	if (slot < 0)
+		return qmp_fail(r, QMP_ERR_GENERIC, "device_add: every %s slot is in use", kind);
+	if (slot >= count)
+		return qmp_fail(
+		    r, QMP_ERR_GENERIC,
+		    "Invalid parameter 'addr': slot %d is out of range (%s slots 0..%d)", slot,
+		    kind, count - 1);
+	if (plugs[slot].dev_id)
+		return qmp_fail(r, QMP_ERR_GENERIC,
+				"Invalid parameter 'addr': slot %d is in use by device '%s'", slot,
+				plugs[slot].dev_id);
+	return slot;
+}
+
+void qmp_plug_clear(struct qmp_plug *p)
+{
+	free(p->dev_id);
+	free(p->backend);
+	p->dev_id = p->backend = NULL;
+	p->index = -1;
+}

@@ -37,14 +37,8 @@ struct netdev {
 	int vhostfd; /* owned; -1: /dev/vhost-net is opened at device_add */
 };
 
-struct net_plug {
-	char *dev_id; /* NULL: empty */
-	char *netdev;
-	int netdev_index; /* -1: a NIC of the command line */
-};
-
 static struct netdev netdevs[MAX_NETDEVS];
-static struct net_plug plugs[MAX_PLUGS];
+static struct qmp_plug plugs[MAX_PLUGS]; /* backend: the netdev, index: into netdevs[] */
 static bool ready;
 
 static void netdev_clear(struct netdev *n)
@@ -57,14 +51,6 @@ static void netdev_clear(struct netdev *n)
 		close(n->vhostfd);
 	memset(n, 0, sizeof(*n));
 	n->fd = n->slot_fd = n->slot = n->vhostfd = -1;
-}
-
-static void plug_clear(struct net_plug *p)
-{
-	free(p->dev_id);
-	free(p->netdev);
-	p->dev_id = p->netdev = NULL;
-	p->netdev_index = -1;
 }
 
 static void init(struct vm *vm)
@@ -80,14 +66,14 @@ static void init(struct vm *vm)
 		netdevs[i].fd = netdevs[i].slot_fd = netdevs[i].slot = netdevs[i].vhostfd = -1;
 	}
 	for (int i = 0; i < MAX_PLUGS; i++)
-		plugs[i].netdev_index = -1;
+		plugs[i].index = -1;
 	for (int i = 0; cfg && i < cfg->nr_nets && k < MAX_PLUGS; i++) {
 		const struct net_config *nc = &cfg->nets[i];
 
 		if (!nc->has_device)
 			continue;
 		plugs[k].dev_id = strdup(nc->device_id ? nc->device_id : nc->id);
-		plugs[k].netdev = strdup(nc->id);
+		plugs[k].backend = strdup(nc->id);
 		k++;
 	}
 }
@@ -99,7 +85,7 @@ void qmp_net_cleanup(void)
 	for (int i = 0; i < MAX_NETDEVS; i++)
 		netdev_clear(&netdevs[i]);
 	for (int i = 0; i < MAX_PLUGS; i++)
-		plug_clear(&plugs[i]);
+		qmp_plug_clear(&plugs[i]);
 	ready = false;
 }
 
@@ -113,18 +99,12 @@ static int netdev_find(const char *id)
 
 static int plug_find_device(const char *id)
 {
-	for (int i = 0; i < MAX_PLUGS; i++)
-		if (plugs[i].dev_id && !strcmp(plugs[i].dev_id, id))
-			return i;
-	return -1;
+	return qmp_plug_find(plugs, MAX_PLUGS, id, false);
 }
 
 static int plug_find_netdev(const char *id)
 {
-	for (int i = 0; i < MAX_PLUGS; i++)
-		if (plugs[i].netdev && !strcmp(plugs[i].netdev, id))
-			return i;
-	return -1;
+	return qmp_plug_find(plugs, MAX_PLUGS, id, true);
 }
 
 bool qmp_net_has_device(struct vm *vm, const char *id)
@@ -379,20 +359,9 @@ int qmp_net_device_add(struct qmp_req *r, const char *id, int slot)
 				"Invalid parameter 'netdev': netdev '%s' not found (netdev_add it "
 				"first)",
 				netdev);
-	for (int s = 0; slot < 0 && s < count && s < MAX_PLUGS; s++)
-		if (!plugs[s].dev_id)
-			slot = s;
+	slot = qmp_plug_pick(r, plugs, count < MAX_PLUGS ? count : MAX_PLUGS, slot, "virtio-net");
 	if (slot < 0)
-		return qmp_fail(r, QMP_ERR_GENERIC, "device_add: every virtio-net slot is in use");
-	if (slot >= count || slot >= MAX_PLUGS)
-		return qmp_fail(r, QMP_ERR_GENERIC,
-				"Invalid parameter 'addr': slot %d is out of range (virtio-net "
-				"slots 0..%d)",
-				slot, count - 1);
-	if (plugs[slot].dev_id)
-		return qmp_fail(r, QMP_ERR_GENERIC,
-				"Invalid parameter 'addr': slot %d is in use by device '%s'", slot,
-				plugs[slot].dev_id);
+		return -1;
 	nc.id = netdevs[i].id;
 	nc.device_id = (char *)id;
 	nc.has_mac = mac != NULL;
@@ -424,8 +393,8 @@ int qmp_net_device_add(struct qmp_req *r, const char *id, int slot)
 	netdevs[i].slot = slot;
 	netdevs[i].slot_fd = nc.nr_fds ? nc.fds[0] : -1;
 	plugs[slot].dev_id = strdup(id);
-	plugs[slot].netdev = strdup(netdev);
-	plugs[slot].netdev_index = i;
+	plugs[slot].backend = strdup(netdev);
+	plugs[slot].index = i;
 	return 0;
 }
 
@@ -440,12 +409,12 @@ int qmp_net_device_del(struct qmp_req *r, const char *id)
 	ret = net_slot_detach(r->vm, slot);
 	if (ret < 0 && ret != -ENOENT)
 		return qmp_fail(r, QMP_ERR_GENERIC, "device_del '%s': %s", id, strerror(-ret));
-	i = plugs[slot].netdev_index;
+	i = plugs[slot].index;
 	if (i >= 0) {
 		netdevs[i].slot = -1;
 		netdevs[i].slot_fd = -1; /* closed by the slot */
 	}
-	plug_clear(&plugs[slot]);
+	qmp_plug_clear(&plugs[slot]);
 	qmp_device_deleted(id);
 	return 0;
 }
