@@ -116,6 +116,37 @@ def test_kata_session_pattern_20_times(vm):
     assert alive(vm)
 
 
+@pytest.mark.skipif(shutil.which("socat") is None,
+                    reason="socat is not installed (Debian package socat)")
+def test_socat_as_in_the_docs(vm):
+    """docs/qmp.md's socat uses: the one-command script, and a session typed line by line."""
+    out = subprocess.run(["socat", "-t1", "-", f"UNIX-CONNECT:{vm.sock}"],
+                         input=b'{"execute":"qmp_capabilities"}{"execute":"query-cpus"}',
+                         capture_output=True, timeout=30, check=True).stdout
+    lines = out.split(b"\r\n")
+    assert lines[-1] == b"" and len(lines) == 4, out
+    assert json.loads(lines[0])["QMP"]["version"]["qemu"]["major"] == 5
+    assert lines[1] == b'{"return":{}}'
+    assert [c["CPU"] for c in json.loads(lines[2])["return"]] == [0]
+    p = subprocess.Popen(["socat", "-", f"UNIX-CONNECT:{vm.sock}"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+    try:
+        assert json.loads(p.stdout.readline())["QMP"]["capabilities"] == []
+        for typed, want in [
+                (b'{"execute":"qmp_capabilities"}\n', b'{"return":{}}\r\n'),
+                (b'{"execute":"query-status","id":1}\n',
+                 b'{"return":{"running":false,"singlestep":false,"status":"paused"},"id":1}\r\n')]:
+            p.stdin.write(typed)
+            p.stdin.flush()
+            assert p.stdout.readline() == want
+        p.stdin.close()
+        assert p.wait(30) == 0
+    finally:
+        p.kill()
+        p.wait()
+    assert alive(vm)
+
+
 def test_second_client_is_refused(vm):
     with vm.qmp() as first:
         s = socket.socket(socket.AF_UNIX)

@@ -398,7 +398,7 @@ static void make_image(void)
 
 static void test_blk_hotplug(void **state)
 {
-	char args[512];
+	char args[512], hd[512];
 
 	(void)state;
 	make_image();
@@ -411,6 +411,13 @@ static void test_blk_hotplug(void **state)
 	assert_true(is_ok(0));
 	run("blockdev-add", args);
 	assert_string_equal(err_desc(0), "Duplicate node-name 'd1'");
+	/* Kata's other file.driver: a block device only */
+	snprintf(hd, sizeof(hd),
+		 "{\"driver\":\"raw\",\"node-name\":\"hd\",\"file\":{\"driver\":"
+		 "\"host_device\",\"filename\":\"%s\",\"aio\":\"native\"}}",
+		 img);
+	run("blockdev-add", hd);
+	assert_non_null(strstr(err_desc(0), "is not a block device (file.driver host_device)"));
 	run("device_add", "{\"id\":\"b1\",\"driver\":\"virtio-blk-mmio\",\"drive\":\"d1\","
 			  "\"addr\":\"9\"}");
 	assert_non_null(strstr(err_desc(0), "'addr': slot 9 is out of range"));
@@ -483,6 +490,67 @@ static void test_getfd_netdev_nic(void **state)
 	close(p[1]);
 }
 
+/* getfd with one fd: the fd travels with the request (SCM_RIGHTS in the server). */
+static void getfd(const char *name, int fd)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"%s\"}}",
+		 name);
+	json_array_clear(out);
+	qmp_session_add_fd(&sess, fd);
+	assert_int_equal(qmp_session_input(&sess, buf, strlen(buf)), 0);
+	assert_true(is_ok(0));
+}
+
+/* "fds" as a number, as JSON integer and as a ':' list of names and numbers. */
+static void test_netdev_fds_numbers_and_lists(void **state)
+{
+	int a[2], b[2], c[2];
+	char args[160];
+
+	(void)state;
+	negotiate();
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	assert_int_equal(pipe(c), 0);
+	getfd("fa", a[0]);
+	/* every entry is checked before any is taken: fa stays in the table */
+	run("netdev_add", "{\"id\":\"n0\",\"fds\":\"fa:nope\"}");
+	assert_non_null(strstr(err_desc(0), "no fd named 'nope'"));
+	assert_true(qmp_fd_exists("fa"));
+	snprintf(args, sizeof(args), "{\"id\":\"n0\",\"fds\":\"fa:fa\"}");
+	run("netdev_add", args);
+	assert_non_null(strstr(err_desc(0), "listed twice"));
+	/* a name then a number: the last is served, the others are closed */
+	snprintf(args, sizeof(args), "{\"id\":\"n0\",\"fds\":\"fa:%d\"}", b[0]);
+	run("netdev_add", args);
+	assert_true(is_ok(0));
+	assert_false(qmp_fd_exists("fa"));
+	assert_true(fcntl(a[0], F_GETFD) < 0);
+	assert_true(fcntl(b[0], F_GETFD) >= 0);
+	/* the netdev owns that number now */
+	snprintf(args, sizeof(args), "{\"id\":\"n1\",\"fds\":\"%d\"}", b[0]);
+	run("netdev_add", args);
+	assert_non_null(strstr(err_desc(0), "is already in use"));
+	snprintf(args, sizeof(args), "{\"id\":\"n1\",\"fds\":%d}", c[0]); /* integer */
+	run("netdev_add", args);
+	assert_true(is_ok(0));
+	run("netdev_add", "{\"id\":\"n2\",\"fds\":\"2\"}"); /* stdio is not ours to take */
+	assert_non_null(strstr(err_desc(0), "fd 2 is not an open file descriptor"));
+	run("netdev_add", "{\"id\":\"n2\",\"fds\":\"fa:\"}");
+	assert_non_null(strstr(err_desc(0), "a ':' list"));
+	run("netdev_del", "{\"id\":\"n0\"}");
+	assert_true(is_ok(0));
+	assert_true(fcntl(b[0], F_GETFD) < 0);
+	run("netdev_del", "{\"id\":\"n1\"}");
+	assert_true(is_ok(0));
+	assert_true(fcntl(c[0], F_GETFD) < 0);
+	close(a[1]);
+	close(b[1]);
+	close(c[1]);
+}
+
 static void test_unclaimed_fds_are_closed(void **state)
 {
 	int p[2];
@@ -532,6 +600,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_balloon, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blk_hotplug, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_getfd_netdev_nic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_netdev_fds_numbers_and_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unclaimed_fds_are_closed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 	};
