@@ -47,9 +47,18 @@ static int from_bcd(const struct cmos *c, uint8_t v)
 	return (v >> 4) * 10 + (v & 0xf);
 }
 
+/* clock_gettime(): the one clock call the seccomp lists allow (no time(2)) */
+static time_t wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec;
+}
+
 static uint8_t read_time(struct cmos *c, uint8_t reg)
 {
-	time_t now = time(NULL) + c->offset;
+	time_t now = wall_now() + c->offset;
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
@@ -79,7 +88,7 @@ static uint8_t read_time(struct cmos *c, uint8_t reg)
 /* A guest that sets the clock moves our offset; the host clock is untouched. */
 static void write_time(struct cmos *c, uint8_t reg, uint8_t v)
 {
-	time_t now = time(NULL) + c->offset;
+	time_t now = wall_now() + c->offset;
 	struct tm tm;
 	time_t set;
 
@@ -108,7 +117,7 @@ static void write_time(struct cmos *c, uint8_t reg, uint8_t v)
 	}
 	set = timegm(&tm);
 	if (set != (time_t)-1)
-		c->offset = (long long)(set - time(NULL));
+		c->offset = (long long)(set - wall_now());
 }
 
 static bool is_time_reg(uint8_t r)

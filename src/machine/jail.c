@@ -239,29 +239,46 @@ void jail_done(void)
 
 static pid_t child_pid;
 
+/*
+ * The stop signals reach the VM's process through a handler (tgkill to its
+ * first thread, which reads them from its signalfd) while the parent sits in
+ * waitpid(): no sigwaitinfo(2) and no kill(2) for the supervisor's filter.
+ */
+static void forward_signal(int sig)
+{
+	int e = errno;
+
+	syscall(SYS_tgkill, child_pid, child_pid, sig);
+	errno = e;
+}
+
 static int supervise(pid_t child)
 {
+	struct sigaction sa;
 	sigset_t set;
-	int status;
+	int status = 0;
 
-	if (seccomp_policy_install(&sc_policy_supervisor, "supervisor") < 0) {
-		kill(child, SIGKILL);
-		waitpid(child, &status, 0);
-		return 1;
-	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal; /* no SA_RESTART: waitpid() is simply called again */
+	sigfillset(&sa.sa_mask);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0 || sigprocmask(SIG_UNBLOCK, &set, NULL) < 0 ||
+	    seccomp_policy_install(&sc_policy_supervisor, "supervisor") < 0) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+		return 1;
+	}
 	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&set, &si);
+		pid_t r = waitpid(child, &status, 0);
 
-		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
-			kill(child, sig);
-		if (waitpid(child, &status, WNOHANG) == child)
+		if (r == child)
 			break;
+		if (r < 0 && errno != EINTR)
+			return 1;
 	}
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
@@ -270,17 +287,12 @@ static int supervise(pid_t child)
 
 int jail_pidns_fork(const struct jail_config *j, pid_t *child)
 {
-	sigset_t set;
 	int alive[2];
 	pid_t pid;
 
 	*child = 0;
 	if (!j->dir[0] || !j->pidns)
 		return 0;
-	/* SIGCHLD is taken by sigwaitinfo() in the parent */
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (pipe2(alive, O_CLOEXEC) < 0)
 		return fail("pipe", errno);
 	if (unshare(CLONE_NEWPID) < 0) {
@@ -310,7 +322,6 @@ int jail_pidns_fork(const struct jail_config *j, pid_t *child)
 			_exit(1); /* the parent is already gone */
 	}
 	close(alive[0]);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	return 0;
 }
 

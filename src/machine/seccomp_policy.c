@@ -9,6 +9,11 @@
  * list.  The binary is static by default: the libc variants it issues are
  * fixed at build time (glibc on x86-64: newfstatat for every stat call,
  * epoll_wait, TCGETS/TCSETS; TCGETS2/TCSETS2 of newer libcs are allowed too).
+ *
+ * The code keeps to one call per job so the lists stay short: clock_gettime
+ * for every clock, sendmsg/recvmsg for every socket (util/sockpath.h), preadv2/
+ * pwritev2 for every vectored read or write (offset -1: the file position),
+ * epoll for every wait (no poll), no realloc() of large blocks (no mremap).
  */
 #include "machine/seccomp_policy.h"
 
@@ -83,7 +88,8 @@
 	    RULE(rt_sigreturn, "return from the vCPU kick handler"),                               \
 	    RULE(exit, "end of the thread"), RULE(exit_group, "end of the process"),               \
 	    RULE(clock_gettime, "the vDSO's fallback where the clocksource has no vDSO "           \
-				"(measured in the nested machine): reply timeouts, logs")
+				"(measured in the nested machine): timeouts, logs, the CMOS RTC, " \
+				"QMP event timestamps (no time(2), no gettimeofday(2))")
 
 /* fstat() only: stdio sizes a stream's buffer at its first write (the -D log) */
 #define FSTAT_ONLY                                                                                 \
@@ -110,17 +116,19 @@
 /* Event loops: epoll, block I/O, taps, sockets. */
 #define LOOP_RULES                                                                                 \
 	RULE(epoll_wait, "the event loop"), RULE(epoll_ctl, "fds added and removed by devices"),   \
-	    RULE(io_uring_enter, "virtio-blk requests"), RULE(readv, "tap receive"),               \
-	    RULE(writev, "tap transmit"), RULE(preadv, "virtio-blk without io_uring (aio=off)"),   \
-	    RULE(pwritev, "virtio-blk without io_uring"),                                          \
+	    RULE(io_uring_enter, "virtio-blk requests"),                                           \
+	    RULE(preadv2, "tap receive, virtio-rng's source, virtio-blk without io_uring "         \
+			  "(aio=off); offset -1 stands for readv(2)"),                             \
+	    RULE(pwritev2, "tap transmit, virtio-blk without io_uring; offset -1 for writev(2)"),  \
 	    RULE(fallocate, "virtio-blk discard and write-zeroes"),                                \
 	    RULE(fdatasync, "virtio-blk flush without io_uring"),                                  \
 	    RULE(timerfd_create, "virtio-blk I/O limits (timer created at first throttling)"),     \
 	    RULE(timerfd_settime, "virtio-blk I/O limits"),                                        \
 	    MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),                               \
-	    RULE(sendmsg, "vhost-user and vsock connections (fds with SCM_RIGHTS)"),               \
-	    RULE(recvmsg, "vhost-user replies, vsock connections"),                                \
-	    RULE(recvfrom, "vsock: CONNECT line (recv, MSG_PEEK)"),                                \
+	    RULE(sendmsg, "vhost-user (fds with SCM_RIGHTS), vsock connections, QMP replies "      \
+			  "(for send(2), which is sendto)"),                                       \
+	    RULE(recvmsg, "vhost-user replies, vsock connections and their CONNECT line (for "     \
+			  "recv(2), which is recvfrom)"),                                          \
 	    RULE(shutdown, "vsock: a guest SHUTDOWN passed to the host socket")
 
 static const struct sc_rule vcpu_rules[] = {
@@ -136,9 +144,7 @@ static const struct sc_rule vcpu_rules[] = {
     MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),
     RULE(sendmsg, "vhost-user messages at device activation"),
     RULE(recvmsg, "vhost-user replies at device activation"),
-    RULE(poll, "vhost-user reply timeout"),
     RULE(eventfd2, "vhost call eventfds, made at the first DRIVER_OK"),
-    RULE(time, "the CMOS RTC's time(), where the vDSO falls back to the syscall"),
 };
 
 static const struct sc_rule iothread_rules[] = {
@@ -147,7 +153,6 @@ static const struct sc_rule iothread_rules[] = {
     DEVICE_IOCTLS,
     LOOP_RULES,
     RULE(accept4, "vsock listening socket (iothread=)"),
-    RULE(sendto, "vsock: OK line to the host (send)"),
     RULE_EQ_TXT(socket, 0, AF_UNIX, "AF_UNIX",
 		"vsock connections to host unix sockets (iothread=)"),
     RULE(connect, "the socket above"),
@@ -182,22 +187,18 @@ static const struct sc_rule main_rules[] = {
     RULE(io_uring_setup, "io_uring of a hot-plugged drive"),
     RULE(io_uring_register, "its eventfd"),
     RULE(accept4, "QMP and vsock listening sockets"),
-    RULE(sendto, "QMP replies and events (send)"),
     RULE_EQ_TXT(socket, 0, AF_UNIX, "AF_UNIX",
 		"vsock connections to host unix sockets, vhost-user"),
     RULE(connect, "the socket above"),
-    RULE(poll, "QMP output back-pressure, vhost-user reply timeout"),
-    RULE(mremap, "realloc of large buffers"),
     RULE(tgkill, "the vCPU kick (SIGUSR1) on pause and at exit"),
-    RULE(gettimeofday, "QMP event timestamps, where the vDSO falls back to the syscall"),
     RULE(unlink, "the QMP socket, the pidfile and a created -mem-path file at exit"),
 };
 
 /* -jail pidns=on: the parent outside the namespace, waiting for the VM's process. */
 static const struct sc_rule supervisor_rules[] = {
-    RULE(rt_sigtimedwait, "sigwaitinfo() for SIGTERM/SIGINT/SIGHUP/SIGCHLD"),
-    RULE(kill, "pass a stop signal on to the VM's process"),
-    RULE(wait4, "the VM's exit status"),
+    RULE(wait4, "the VM's exit status (waitpid(), interrupted by the signals below)"),
+    RULE(tgkill, "a handler passes SIGTERM/SIGINT/SIGHUP on to the VM's first thread"),
+    RULE(rt_sigreturn, "return from that handler"),
     RULE(write, "messages on stderr and the -D log"),
     RULE(close, "the pidfile at exit"),
     RULE(newfstatat, "lstat before removing the pidfile"),

@@ -41,9 +41,13 @@ int qmp_scanner_feed(struct qmp_scanner *s, const char *data, size_t len)
 
 		while (cap < s->len + len)
 			cap *= 2;
-		p = realloc(s->buf, cap);
+		/* not realloc(): a grown mmap()ed block would need mremap(2) */
+		p = malloc(cap);
 		if (!p)
 			return -ENOMEM;
+		if (s->len)
+			memcpy(p, s->buf, s->len);
+		free(s->buf);
 		s->buf = p;
 		s->cap = cap;
 	}

@@ -6,7 +6,6 @@
  * that client is dropped: nothing waits forever for a reader.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@ struct qmp_server {
 	int listen_fd;
 	struct sockpath_owned owned;
 	int client_fd; /* -1: nobody connected */
+	int exit_ep;   /* epoll for the last replies at exit (no poll(2) in the filters) */
 	uint32_t client_events;
 	bool dead;     /* the client must go: closed once no request is being handled */
 	bool in_input; /* a request is being handled (events come from handlers too) */
@@ -39,7 +39,7 @@ struct qmp_server {
 	size_t out_len, out_cap;
 };
 
-static struct qmp_server srv = {.listen_fd = -1, .client_fd = -1};
+static struct qmp_server srv = {.listen_fd = -1, .client_fd = -1, .exit_ep = -1};
 
 static void client_close(void)
 {
@@ -71,8 +71,8 @@ static int flush_out(void)
 	int ret = 0;
 
 	while (done < srv.out_len) {
-		ssize_t n = send(srv.client_fd, srv.out + done, srv.out_len - done,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = sock_send(srv.client_fd, srv.out + done, srv.out_len - done,
+				      MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -106,11 +106,14 @@ static void queue_text(const char *text, size_t len)
 
 		while (cap < srv.out_len + len + 2)
 			cap *= 2;
-		p = realloc(srv.out, cap);
+		/* not realloc(): a grown mmap()ed block would need mremap(2) */
+		p = malloc(cap);
 		if (!p) {
 			srv.dead = true;
 			return;
 		}
+		memcpy(p, srv.out, srv.out_len);
+		free(srv.out);
 		srv.out = p;
 		srv.out_cap = cap;
 	}
@@ -220,8 +223,8 @@ static void refuse(int fd)
 	if (text) {
 		size_t len = strlen(text);
 
-		if (send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
-			(void)!send(fd, "\r\n", 2, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (sock_send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+			(void)!sock_send(fd, "\r\n", 2, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	free(text);
 	json_decref(msg);
@@ -231,12 +234,13 @@ static void refuse(int fd)
 /* A client that already hung up (Kata reconnects at once) is not "connected". */
 static bool client_alive(void)
 {
-	struct pollfd p = {.events = POLLIN | POLLRDHUP};
-
 	/* what it still sent is handled first; a short read stops on_client, so loop */
 	for (int i = 0; i < 16 && srv.client_fd >= 0; i++) {
-		p.fd = srv.client_fd;
-		if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)))
+		char c = 0;
+
+		/* a peek: bytes (>0), a hang-up (0) or an error other than EAGAIN */
+		if (sock_recv(srv.client_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			break;
 		on_client(NULL, EPOLLIN);
 	}
@@ -297,7 +301,8 @@ int qmp_server_start(struct vm *vm, const char *path)
 		return fd;
 	}
 	srv.listen_fd = fd;
-	if (evloop_add(vm->loop, fd, EPOLLIN, on_accept, NULL) < 0) {
+	srv.exit_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (srv.exit_ep < 0 || evloop_add(vm->loop, fd, EPOLLIN, on_accept, NULL) < 0) {
 		qmp_server_stop();
 		return -ENOMEM;
 	}
@@ -309,11 +314,15 @@ void qmp_server_stop(void)
 {
 	if (srv.client_fd >= 0 && srv.out_len && !srv.dead) {
 		/* the last events (SHUTDOWN) and replies: a short wait for the reader */
-		struct pollfd p = {.fd = srv.client_fd, .events = POLLOUT};
+		struct epoll_event ev = {.events = EPOLLOUT};
 
-		for (int i = 0; i < 20 && srv.out_len && srv.client_fd >= 0; i++) {
-			if (poll(&p, 1, 10) < 0 || flush_out() < 0)
-				break;
+		if (srv.exit_ep >= 0 &&
+		    !epoll_ctl(srv.exit_ep, EPOLL_CTL_ADD, srv.client_fd, &ev)) {
+			for (int i = 0; i < 20 && srv.out_len && srv.client_fd >= 0; i++) {
+				if (epoll_wait(srv.exit_ep, &ev, 1, 10) < 0 || flush_out() < 0)
+					break;
+			}
+			epoll_ctl(srv.exit_ep, EPOLL_CTL_DEL, srv.client_fd, NULL);
 		}
 	}
 	qmp_event_set_sink(NULL, NULL);
@@ -323,6 +332,9 @@ void qmp_server_stop(void)
 		close(srv.listen_fd);
 		srv.listen_fd = -1;
 	}
+	if (srv.exit_ep >= 0)
+		close(srv.exit_ep);
+	srv.exit_ep = -1;
 	sockpath_release(&srv.owned);
 	qmp_fd_clear();
 	qmp_blk_cleanup();

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -202,4 +203,20 @@ void sockpath_release(struct sockpath_owned *owned)
 		unlink(owned->path);
 	free(owned->path);
 	owned->path = NULL;
+}
+
+ssize_t sock_send(int fd, const void *buf, size_t len, int flags)
+{
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	return sendmsg(fd, &msg, flags);
+}
+
+ssize_t sock_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct iovec iov = {buf, len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	return recvmsg(fd, &msg, flags);
 }

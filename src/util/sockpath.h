@@ -19,6 +19,13 @@
  */
 int sockpath_check(const char *path, char *err, size_t errlen);
 
+/*
+ * send()/recv() through sendmsg()/recvmsg(): glibc's send and recv are the
+ * sendto and recvfrom syscalls, two more for the seccomp lists to allow.
+ */
+ssize_t sock_send(int fd, const void *buf, size_t len, int flags);
+ssize_t sock_recv(int fd, void *buf, size_t len, int flags);
+
 /* What sockpath_listen() created, so that only that is ever removed. */
 struct sockpath_owned {
 	char *path; /* NULL when nothing is owned */

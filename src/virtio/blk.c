@@ -2,7 +2,7 @@
 /*
  * virtio-blk on a raw file or block device, in StratoVirt's hot-replace
  * slots.  Reads and writes go through io_uring when the kernel allows it,
- * else preadv/pwritev; FLUSH completes only after fdatasync.
+ * else preadv2/pwritev2; FLUSH completes only after fdatasync.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -188,7 +188,8 @@ static struct iovec *iov_skip(struct iovec *iov, unsigned *cnt, size_t n)
 static int rw_sync(int fd, struct iovec *iov, unsigned cnt, uint64_t off, bool write)
 {
 	while (cnt) {
-		ssize_t n = write ? pwritev(fd, iov, cnt, off) : preadv(fd, iov, cnt, off);
+		ssize_t n = write ? pwritev2(fd, iov, cnt, (off_t)off, 0)
+				  : preadv2(fd, iov, cnt, (off_t)off, 0);
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -174,7 +174,8 @@ static int net_rx_direct(struct net_dev *n, struct virtq *vq, struct virtq_chain
 		    "virtio-net receive buffer is device-readable or shorter than the header");
 		return -EINVAL;
 	}
-	len = readv(n->fd, c->iov, c->nr_segs);
+	/* readv()'s work through preadv2 (offset -1): blk's call, one syscall fewer to allow */
+	len = preadv2(n->fd, c->iov, c->nr_segs, -1, 0);
 	if (len < 0) {
 		int err = errno;
 
@@ -332,7 +333,8 @@ static void net_tx(struct net_dev *n)
 				return;
 			}
 			/* Without a tap the link is down: the frame goes nowhere. */
-			if (n->attached && !n->failed && writev(n->fd, c.iov, c.nr_segs) < 0) {
+			if (n->attached && !n->failed &&
+			    pwritev2(n->fd, c.iov, c.nr_segs, -1, 0) < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK) {
 					virtq_unpop(vq);
 					n->tx_blocked = true;

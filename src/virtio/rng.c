@@ -88,7 +88,7 @@ static void rng_process(struct rng_dev *r)
 				goto out;
 			}
 			if (grant) {
-				n = readv(r->fd, part, rng_trim(&c, grant, part));
+				n = preadv2(r->fd, part, rng_trim(&c, grant, part), -1, 0);
 				if (n < 0) {
 					pr_warn("virtio-rng: read: %s\n", strerror(errno));
 					n = 0;

@@ -92,6 +92,12 @@ struct vhost_user {
 void vhost_user_init(struct vhost_user *vu, int fd);
 /* Connects to the back end's listening socket. */
 int vhost_user_connect(struct vhost_user *vu, const char *path);
+/*
+ * Sets the reply timeout on the connected socket (SO_RCVTIMEO and
+ * SO_SNDTIMEO); vhost_user_connect() sets the default.  An fd given to
+ * vhost_user_init() waits without bound until this is called.
+ */
+int vhost_user_set_timeout(struct vhost_user *vu, int ms);
 void vhost_user_close(struct vhost_user *vu);
 
 /*

@@ -508,7 +508,7 @@ static void conn_established(struct vconn *c)
 	int n = snprintf(line, sizeof(line), "OK %u\n", c->host_port);
 
 	/* a fresh socket takes a few bytes; anything less means the host is gone */
-	if (send(c->fd, line, n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
+	if (sock_send(c->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n) {
 		conn_kill(c);
 		return;
 	}
@@ -663,7 +663,7 @@ static ssize_t conn_read(struct vconn *c, const struct virtq_chain *ch)
 		return -EAGAIN;
 	n = iov_slice(ch->iov + ch->nr_readable, ch->nr_segs - ch->nr_readable,
 		      sizeof(struct vsock_hdr), want, part, VSOCK_MAX_SEGS);
-	r = readv(c->fd, part, n);
+	r = recvmsg(c->fd, &(struct msghdr){.msg_iov = part, .msg_iovlen = n}, MSG_DONTWAIT);
 	if (r < 0)
 		return errno == EINTR ? -EAGAIN : -errno;
 	return r;
@@ -921,7 +921,7 @@ static void conn_handshake(struct vconn *c)
 	ssize_t n;
 
 	/* peek, so bytes after the newline stay for the guest */
-	n = recv(c->fd, line, VSOCK_CONNECT_LINE, MSG_PEEK | MSG_DONTWAIT);
+	n = sock_recv(c->fd, line, VSOCK_CONNECT_LINE, MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -935,7 +935,7 @@ static void conn_handshake(struct vconn *c)
 			conn_free(c);
 		return;
 	}
-	if (recv(c->fd, line, nl - line + 1, MSG_DONTWAIT) != nl - line + 1) {
+	if (sock_recv(c->fd, line, (size_t)(nl - line + 1), MSG_DONTWAIT) != nl - line + 1) {
 		conn_free(c);
 		return;
 	}

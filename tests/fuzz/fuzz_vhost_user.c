@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the back end has said all it will: a short reply ends in a hang-up */
 	shutdown(sv[1], SHUT_WR);
 	vhost_user_init(&vu, sv[0]);
-	vu.timeout_ms = 20;
+	vhost_user_set_timeout(&vu, 20);
 	if (vhost_user_negotiate(&vu, 1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK) == 0) {
 		vhost_user_set_features(&vu, vu.features & (1ULL << 32));
 		vhost_user_set_vring_num(&vu, 1, 128);

@@ -274,7 +274,8 @@ def test_every_fd_is_accounted_for(vmm_bin, guest_elf, kvm, tmp_path):
     assert len(kinds["kvm-vcpu"]) == 2, kinds
     assert len(kinds["signalfd"]) == 1, kinds
     assert len(kinds["socket"]) == 2, kinds  # listener + the connected client
-    assert len(kinds["epoll"]) == 2, kinds  # the main loop and the I/O thread's
+    # the main loop, the I/O thread's, QMP's wait for its last replies at exit
+    assert len(kinds["epoll"]) == 3, kinds
     assert len(kinds.get("disk.img", [])) == 1 and len(kinds.get("vmm.log", [])) == 1, kinds
     assert len(kinds.get("pidfile", [])) == 1 and len(kinds.get("serial", [])) == 2, kinds
     assert len(kinds.get("io_uring", [])) == 1, kinds

@@ -38,7 +38,7 @@ static int setup(void **state)
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	vhost_user_init(&p.vu, sv[0]);
-	p.vu.timeout_ms = 200;
+	assert_int_equal(vhost_user_set_timeout(&p.vu, 200), 0);
 	p.be = sv[1];
 	*state = &p;
 	return 0;
@@ -278,7 +278,7 @@ static void test_timeout(void **state)
 	struct pair *p = *state;
 	uint64_t v;
 
-	p->vu.timeout_ms = 50;
+	assert_int_equal(vhost_user_set_timeout(&p->vu, 50), 0);
 	assert_int_equal(vhost_user_negotiate(&p->vu, 0), -ETIMEDOUT);
 	assert_true(p->vu.broken);
 	assert_non_null(strstr(p->vu.err, "no reply to GET_FEATURES within 50 ms"));
