@@ -65,10 +65,31 @@ int qmp_cmd_system_reset(struct qmp_req *r)
 	return 0;
 }
 
-/* The machine has no ACPI power button yet: the event is all that happens (docs/qmp.md). */
+/*
+ * A press of the guest's power button (x86: the ACPI GED notifies \_SB.PWRB);
+ * the guest decides what to do with it.  Without a button it is an error
+ * that says why, not a silent success (docs/qmp.md).
+ */
 int qmp_cmd_system_powerdown(struct qmp_req *r)
 {
-	(void)r;
+	int ret;
+
+	if (!r->vm->power_button) {
+		if (strcmp(arch_info.target, "x86_64"))
+			return qmp_fail(r, QMP_ERR_GENERIC,
+					"system_powerdown is not supported yet on %s: the machine "
+					"has no power button",
+					arch_info.target);
+		return qmp_fail(r, QMP_ERR_GENERIC,
+				"system_powerdown: the machine has no power button "
+				"(-machine acpi=off leaves out the ACPI tables and their GED)");
+	}
+	ret = r->vm->power_button(r->vm);
+	if (ret < 0)
+		return qmp_fail(r, QMP_ERR_GENERIC,
+				"system_powerdown: cannot press the power "
+				"button: %s",
+				strerror(-ret));
 	qmp_event("POWERDOWN", NULL);
 	return 0;
 }

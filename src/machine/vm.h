@@ -61,6 +61,13 @@ struct vm {
 
 	/* Debug-port status written by a guest (test guest exit code), -1 if none. */
 	int guest_exit_code;
+
+	/*
+	 * Presses the guest's power button (QMP system_powerdown): set by the
+	 * device that has one (x86 ACPI GED, src/devices/acpi_ged.c), NULL when
+	 * the machine has none.  0 or -errno.
+	 */
+	int (*power_button)(struct vm *vm);
 };
 
 /* Raise/lower a GSI of the in-kernel irqchip. */

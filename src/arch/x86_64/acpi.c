@@ -5,7 +5,10 @@
  * one LNRO0005 device per virtio-mmio transport, so kernels without
  * virtio_mmio.device= on the command line find them.  The FADT's sleep
  * control/status registers and the DSDT's \_S5 give the guest its power-off
- * (src/devices/acpi_sleep.c).
+ * (src/devices/acpi_sleep.c).  The FADT is hardware-reduced, so there is no
+ * fixed power button: \_SB.PWRB (PNP0C0C) is a control-method button that the
+ * Generic Event Device \_SB.GED0 (ACPI0013) notifies from its _EVT method
+ * when the VMM raises its interrupt (src/devices/acpi_ged.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -104,6 +107,68 @@ static void dsdt_isa_device(struct aml_buf *b, const struct isa_dev_desc *d)
 	aml_pkg_end(b, dev);
 }
 
+/*
+ * Device (PWRB) { Name (_HID, EisaId ("PNP0C0C")) }
+ * Device (GED0) {
+ *     Name (_HID, "ACPI0013")
+ *     Name (_UID, Zero)
+ *     Name (_CRS, ResourceTemplate () {
+ *         Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { IRQ_ACPI_GED } })
+ *     OperationRegion (EREG, SystemIO, PORT_ACPI_GED_EVT, 1)
+ *     Field (EREG, ByteAcc, NoLock, WriteAsZeros) { ESEL, 8 }
+ *     Method (_EVT, 1, Serialized) {
+ *         Local0 = ESEL          // the events that are pending
+ *         ESEL = Local0          // write-1-to-clear exactly those
+ *         If (Local0 & ACPI_GED_EVT_PWR_BTN) { Notify (\_SB.PWRB, 0x80) }
+ *     }
+ * }
+ * Notify 0x80 on a power button is "button pressed" (ACPI 6.4 4.8.2.2.1.2).
+ */
+static void dsdt_power_button(struct aml_buf *b)
+{
+	uint8_t crs[16];
+	size_t n = 0, dev, method, cond, field;
+
+	dev = aml_device_begin(b, "PWRB");
+	aml_name_decl(b, "_HID");
+	aml_eisa_id(b, "PNP0C0C");
+	aml_name_decl(b, "_UID");
+	aml_integer(b, 0);
+	aml_pkg_end(b, dev);
+
+	n += aml_res_ext_interrupt(crs + n, true, false, false, IRQ_ACPI_GED);
+	n += aml_res_end_tag(crs + n);
+	dev = aml_device_begin(b, "GED0");
+	aml_name_decl(b, "_HID");
+	aml_string(b, "ACPI0013");
+	aml_name_decl(b, "_UID");
+	aml_integer(b, 0);
+	aml_name_decl(b, "_CRS");
+	aml_buffer(b, crs, n);
+	aml_operation_region(b, "EREG", AML_REGION_SYSTEM_IO, PORT_ACPI_GED_EVT, 1);
+	field = aml_field_begin(b, "EREG", AML_FIELD_BYTE_ACC | AML_FIELD_WRITE_AS_ZEROS);
+	aml_field_unit(b, "ESEL", 8);
+	aml_pkg_end(b, field);
+	method = aml_method_begin(b, "_EVT", 1, true);
+	aml_byte(b, AML_STORE_OP);
+	aml_name_string(b, "ESEL");
+	aml_local(b, 0);
+	aml_byte(b, AML_STORE_OP);
+	aml_local(b, 0);
+	aml_name_string(b, "ESEL");
+	cond = aml_if_begin(b);
+	aml_byte(b, AML_AND_OP);
+	aml_local(b, 0);
+	aml_integer(b, ACPI_GED_EVT_PWR_BTN);
+	aml_byte(b, 0); /* no target */
+	aml_byte(b, AML_NOTIFY_OP);
+	aml_name_string(b, "\\_SB.PWRB");
+	aml_integer(b, 0x80);
+	aml_pkg_end(b, cond);
+	aml_pkg_end(b, method);
+	aml_pkg_end(b, dev);
+}
+
 static int build_dsdt(struct acpi_writer *w, const struct boot_request *req, uint64_t *gpa)
 {
 	uint8_t table[ACPI_TABLE_MAX];
@@ -127,6 +192,7 @@ static int build_dsdt(struct acpi_writer *w, const struct boot_request *req, uin
 	scope = aml_scope_begin(&b, "\\_SB");
 	for (size_t i = 0; i < sizeof(isa_devs) / sizeof(isa_devs[0]); i++)
 		dsdt_isa_device(&b, &isa_devs[i]);
+	dsdt_power_button(&b);
 	for (int i = 0; i < req->nr_devs; i++) {
 		const struct mmio_dev_desc *d = &req->devs[i];
 		uint8_t crs[32];

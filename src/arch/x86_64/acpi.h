@@ -50,6 +50,14 @@ struct acpi_gas {
 /* Sleep status register: WAK_STS bit 7 (write 1 to clear). */
 #define ACPI_WAK_STS (1U << 7)
 
+/*
+ * GED event status register (PORT_ACPI_GED_EVT): a bit per event source, set
+ * by the VMM with an edge on IRQ_ACPI_GED, cleared by writing it back as 1.
+ * Bit 0: the power button (\_SB.PWRB, PNP0C0C) was pressed.
+ */
+#define ACPI_GED_EVT_PWR_BTN (1U << 0)
+#define ACPI_GED_EVT_MASK    ACPI_GED_EVT_PWR_BTN
+
 struct acpi_fadt {
 	struct acpi_header h;
 	uint32_t firmware_ctrl;

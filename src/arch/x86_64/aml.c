@@ -16,10 +16,16 @@
 #define AML_SCOPE_OP	  0x10
 #define AML_BUFFER_OP	  0x11
 #define AML_PACKAGE_OP	  0x12
+#define AML_METHOD_OP	  0x14
 #define AML_DUAL_NAME	  0x2e
 #define AML_MULTI_NAME	  0x2f
 #define AML_EXT_OP	  0x5b
 #define AML_DEVICE_OP	  0x82 /* after AML_EXT_OP */
+#define AML_OPREGION_OP	  0x80 /* after AML_EXT_OP */
+#define AML_FIELD_OP	  0x81 /* after AML_EXT_OP */
+#define AML_LOCAL0_OP	  0x60
+#define AML_ARG0_OP	  0x68
+#define AML_IF_OP	  0xa0
 #define AML_ROOT_CHAR	  '\\'
 #define AML_PARENT_CHAR	  '^'
 #define AML_ONES_OP	  0xff
@@ -279,6 +285,85 @@ void aml_buffer(struct aml_buf *b, const void *data, size_t len)
 	aml_integer(b, len);
 	aml_bytes(b, data, len);
 	aml_pkg_end(b, mark);
+}
+
+size_t aml_method_begin(struct aml_buf *b, const char *name, unsigned nargs, bool serialized)
+{
+	size_t mark;
+
+	if (nargs > 7)
+		b->error = -EINVAL;
+	aml_byte(b, AML_METHOD_OP);
+	mark = pkg_begin(b);
+	aml_name_string(b, name);
+	/* MethodFlags: ArgCount in bits 0-2, SerializeFlag bit 3, SyncLevel 0 */
+	aml_byte(b, (uint8_t)((nargs & 7) | (serialized ? 8 : 0)));
+	return mark;
+}
+
+size_t aml_if_begin(struct aml_buf *b)
+{
+	aml_byte(b, AML_IF_OP);
+	return pkg_begin(b);
+}
+
+void aml_local(struct aml_buf *b, unsigned n)
+{
+	if (n > 7)
+		b->error = -EINVAL;
+	aml_byte(b, (uint8_t)(AML_LOCAL0_OP + (n & 7)));
+}
+
+void aml_arg(struct aml_buf *b, unsigned n)
+{
+	if (n > 6)
+		b->error = -EINVAL;
+	aml_byte(b, (uint8_t)(AML_ARG0_OP + (n < 7 ? n : 0)));
+}
+
+void aml_operation_region(struct aml_buf *b, const char *name, uint8_t space, uint64_t offset,
+			  uint64_t len)
+{
+	aml_byte(b, AML_EXT_OP);
+	aml_byte(b, AML_OPREGION_OP);
+	aml_name_string(b, name);
+	aml_byte(b, space);
+	aml_integer(b, offset);
+	aml_integer(b, len);
+}
+
+size_t aml_field_begin(struct aml_buf *b, const char *region, uint8_t flags)
+{
+	size_t mark;
+
+	aml_byte(b, AML_EXT_OP);
+	aml_byte(b, AML_FIELD_OP);
+	mark = pkg_begin(b);
+	aml_name_string(b, region);
+	aml_byte(b, flags);
+	return mark;
+}
+
+void aml_field_unit(struct aml_buf *b, const char *name, unsigned bits)
+{
+	uint8_t seg[4];
+	size_t n = strlen(name);
+
+	/* NamedField: a NameSeg then the width in bits as a PkgLength (one byte here). */
+	if (n == 0 || n > 4 || bits == 0 || bits >= 0x40) {
+		b->error = -EINVAL;
+		return;
+	}
+	memset(seg, '_', sizeof(seg));
+	for (size_t i = 0; i < n; i++) {
+		if (!name_char_ok(name[i], i == 0)) {
+			b->error = -EINVAL;
+			return;
+		}
+		seg[i] = (uint8_t)name[i];
+	}
+	aml_bytes(b, seg, sizeof(seg));
+	aml_byte(b, (uint8_t)bits);
 }
 
 static void put_le(uint8_t *p, uint64_t v, size_t n)

@@ -51,6 +51,13 @@
 /* ACPI sleep control and status registers (FADT, hardware-reduced), 1 byte each */
 #define PORT_ACPI_SLEEP_CTL 0x600
 #define PORT_ACPI_SLEEP_STS 0x601
+/*
+ * ACPI Generic Event Device (src/devices/acpi_ged.c): its event status
+ * register (1 byte, the DSDT's GED0.ESEL) and the IOAPIC pin of its interrupt,
+ * above the virtio-mmio transports' GSIs 5-21.
+ */
+#define PORT_ACPI_GED_EVT 0x602
+#define IRQ_ACPI_GED	  23
 /* SLP_TYP of \_S5 (soft off) in the DSDT; the sleep control register decodes it */
 #define ACPI_S5_SLP_TYP 5
 

@@ -3,7 +3,8 @@
 """Disassembles every table dump_acpi writes with iasl -d and recompiles the
 DSDT; any iasl error (or a missing table) fails the test, and so does a DSDT
 without the virtio-mmio devices or the legacy devices (COM1, i8042, RTC) with
-their ports and IRQs, or without _S5 and the FADT's sleep registers."""
+their ports and IRQs, or without _S5 and the FADT's sleep registers, or
+without the power button and the GED that notifies it."""
 import os
 import re
 import shutil
@@ -48,6 +49,25 @@ def check_s5(dsl, facp):
             raise SystemExit(f"FAIL: FACP.dsl has no {reg} in SystemIO at 0x{port[-4:]}")
 
 
+def check_power_button(dsl):
+    """The power button: PWRB (PNP0C0C) and the GED (ACPI0013) whose _EVT
+    notifies it, with its interrupt on GSI 23 and its register at port 0x602."""
+    dsl = re.sub(r"//[^\n]*", "", dsl)
+    if dsl.count('EisaId ("PNP0C0C")') != 1:
+        raise SystemExit("FAIL: DSDT.dsl has no single PNP0C0C power button")
+    m = re.search(r'"ACPI0013".*?(?=Device \(|\Z)', dsl, re.S)
+    if not m or dsl.count('"ACPI0013"') != 1:
+        raise SystemExit("FAIL: DSDT.dsl has no single ACPI0013 GED")
+    for rx in (r"Interrupt \(ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, \)\s*\{\s*0x00000017,",
+               r"OperationRegion \(EREG, SystemIO, 0x0602, One\)",
+               r"Field \(EREG, ByteAcc, NoLock, WriteAsZeros\)\s*\{\s*ESEL,\s*8",
+               r"Method \(_EVT, 1, Serialized\)",
+               r"Local0 = ESEL[^\n]*\n\s*ESEL = Local0\s*If \(\(Local0 & One\)\)\s*\{\s*"
+               r"Notify \(\\_SB.PWRB, 0x80\)"):
+        if not re.search(rx, m.group(0)):
+            raise SystemExit(f"FAIL: the GED lacks {rx}")
+
+
 def run(cmd, cwd):
     p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     out = p.stdout + p.stderr
@@ -73,6 +93,7 @@ def check(dump_acpi, iasl, cpus, devs):
         if dsl.count('"LNRO0005"') != devs:
             raise SystemExit(f"FAIL: DSDT.dsl has {dsl.count('LNRO0005')} devices, want {devs}")
         check_legacy(dsl)
+        check_power_button(dsl)
         check_s5(dsl, open(os.path.join(d, "FACP.dsl")).read())
         # The disassembly must compile back to AML without errors.
         run([iasl, "-p", os.path.join(d, "DSDT-recompiled"), os.path.join(d, "DSDT.dsl")], d)

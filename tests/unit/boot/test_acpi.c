@@ -216,6 +216,43 @@ static const uint8_t rtc_aml[] = {
     0x00, 0x08, '_',  'S',  'T',  'A',	0x0a, 0x0f, 0x08, '_',	'C',  'R',  'S',  0x11, 0x10, 0x0a,
     0x0d, 0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02, 0x22, 0x00, 0x01, 0x79, 0x00};
 
+/*
+ * After them the power button and the GED that notifies it, encoded by hand
+ * from the AML grammar (ACPI 6.4 chapter 20):
+ * Device (PWRB) { Name (_HID, EisaId ("PNP0C0C")) Name (_UID, Zero) }
+ */
+static const uint8_t pwrb_aml[] = {0x5b, 0x82, 0x15, 'P', 'W',	'R',  'B',  0x08,
+				   '_',	 'H',  'I',  'D', 0x0c, 0x41, 0xd0, 0x0c,
+				   0x0c, 0x08, '_',  'U', 'I',	'D',  0x00};
+/*
+ * Device (GED0) { Name (_HID, "ACPI0013") Name (_UID, Zero)
+ *   Name (_CRS, ResourceTemplate () { Interrupt (, Edge, ActiveHigh, Exclusive) { 23 } })
+ *   OperationRegion (EREG, SystemIO, 0x602, One)
+ *   Field (EREG, ByteAcc, NoLock, WriteAsZeros) { ESEL, 8 }
+ *   Method (_EVT, 1, Serialized) { Local0 = ESEL  ESEL = Local0
+ *     If ((Local0 & One)) { Notify (\_SB.PWRB, 0x80) } } }
+ */
+static const uint8_t ged_aml[] = {
+    0x5b, 0x82, 0x4d, 0x06, 'G', 'E', 'D', '0',
+    /* Name (_HID, "ACPI0013") */
+    0x08, '_', 'H', 'I', 'D', 0x0d, 'A', 'C', 'P', 'I', '0', '0', '1', '3', 0x00,
+    /* Name (_UID, Zero) */
+    0x08, '_', 'U', 'I', 'D', 0x00,
+    /* Name (_CRS, Buffer (11) { Extended Interrupt GSI 23, End Tag }) */
+    0x08, '_', 'C', 'R', 'S', 0x11, 0x0e, 0x0a, 0x0b, 0x89, 0x06, 0x00, 0x03, 0x01, 0x17, 0x00,
+    0x00, 0x00, 0x79, 0x00,
+    /* OperationRegion (EREG, SystemIO, 0x0602, One) */
+    0x5b, 0x80, 'E', 'R', 'E', 'G', 0x01, 0x0b, 0x02, 0x06, 0x01,
+    /* Field (EREG, ByteAcc | WriteAsZeros) { ESEL, 8 } */
+    0x5b, 0x81, 0x0b, 'E', 'R', 'E', 'G', 0x41, 'E', 'S', 'E', 'L', 0x08,
+    /* Method (_EVT, 1, Serialized) */
+    0x14, 0x25, '_', 'E', 'V', 'T', 0x09,
+    /* Store (ESEL, Local0), Store (Local0, ESEL) */
+    0x70, 'E', 'S', 'E', 'L', 0x60, 0x70, 0x60, 'E', 'S', 'E', 'L',
+    /* If (And (Local0, One, )) { Notify (\_SB.PWRB, 0x80) } */
+    0xa0, 0x12, 0x7b, 0x60, 0x01, 0x00, 0x86, 0x5c, 0x2e, '_', 'S', 'B', '_', 'P', 'W', 'R', 'B',
+    0x0a, 0x80};
+
 /* COM1, the i8042 (keyboard and mouse) and the RTC come first in \_SB. */
 /* Name (_S5, Package (4) { 5, 0, 0, 0 }), the first object of the DSDT. */
 static const uint8_t s5_aml[] = {0x08, '_',  'S',  '5',	 '_',  0x12, 0x07,
@@ -283,16 +320,16 @@ static void test_aml_package(void **state)
 			    9);
 }
 
+/* The legacy devices, then the power button and its GED. */
 static const uint8_t *check_isa_devices(const uint8_t *p, const uint8_t *end)
 {
 	static const struct {
 		const uint8_t *aml;
 		size_t len;
 	} want[] = {
-	    {com1_aml, sizeof(com1_aml)},
-	    {ps2k_aml, sizeof(ps2k_aml)},
-	    {ps2m_aml, sizeof(ps2m_aml)},
-	    {rtc_aml, sizeof(rtc_aml)},
+	    {com1_aml, sizeof(com1_aml)}, {ps2k_aml, sizeof(ps2k_aml)},
+	    {ps2m_aml, sizeof(ps2m_aml)}, {rtc_aml, sizeof(rtc_aml)},
+	    {pwrb_aml, sizeof(pwrb_aml)}, {ged_aml, sizeof(ged_aml)},
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {

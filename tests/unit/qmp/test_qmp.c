@@ -326,6 +326,45 @@ static void test_quit_event_then_reply(void **state)
 	assert_int_equal(vm.shutdown_reason, SHUTDOWN_HOST_QMP);
 }
 
+static unsigned presses;
+static int press_ret;
+
+static int fake_power_button(struct vm *v)
+{
+	assert_ptr_equal(v, &vm);
+	presses++;
+	return press_ret;
+}
+
+/* system_powerdown: POWERDOWN then the reply with a button, errors without. */
+static void test_system_powerdown(void **state)
+{
+	(void)state;
+	negotiate();
+	presses = 0;
+	press_ret = 0;
+	run("system_powerdown", NULL);
+	assert_int_equal(json_array_size(out), 1);
+	assert_string_equal(err_class(0), "GenericError");
+	assert_string_equal(err_desc(0),
+			    "system_powerdown: the machine has no power button "
+			    "(-machine acpi=off leaves out the ACPI tables and their GED)");
+	vm.power_button = fake_power_button;
+	run("system_powerdown", NULL);
+	assert_int_equal(presses, 1);
+	assert_int_equal(json_array_size(out), 2);
+	assert_string_equal(json_string_value(json_object_get(msg(0), "event")), "POWERDOWN");
+	assert_true(is_ok(1));
+	press_ret = -EIO;
+	run("system_powerdown", NULL);
+	assert_int_equal(presses, 2);
+	assert_int_equal(json_array_size(out), 1);
+	assert_string_equal(err_desc(0), "system_powerdown: cannot press the power button: "
+					 "Input/output error");
+	assert_int_equal(fake.shutdowns, 0);
+	vm.power_button = NULL;
+}
+
 static void test_queries(void **state)
 {
 	json_t *cpus;
@@ -596,6 +635,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_every_command_checks_arguments, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_cont_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_quit_event_then_reply, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_system_powerdown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_balloon, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blk_hotplug, setup, teardown),
