@@ -145,6 +145,10 @@ static const struct sc_rule vcpu_rules[] = {
     RULE(sendmsg, "vhost-user messages at device activation"),
     RULE(recvmsg, "vhost-user replies at device activation"),
     RULE(eventfd2, "vhost call eventfds, made at the first DRIVER_OK"),
+    RULE(io_uring_enter, "a reset (the guest writes Status 0) waits for the disk's "
+			 "in-flight requests (found by the storm test)"),
+    RULE(preadv2, "that wait finishes a short read synchronously"),
+    RULE(pwritev2, "and a short write"),
 };
 
 static const struct sc_rule iothread_rules[] = {

@@ -74,6 +74,12 @@ extern struct boot_info boot;
 void boot_info_init(int kind, uint64_t info_addr);
 /* True if [addr, addr+size) lies inside one RAM region of the memory map. */
 bool boot_is_ram(uint64_t addr, uint64_t size);
+/*
+ * Starts the AP with that APIC id (INIT-SIPI-SIPI, also after the smp check
+ * left it halted) running job(), which halts the AP when it returns; true
+ * once the AP runs it (checks/smp.c).
+ */
+bool smp_start_job(unsigned int apic_id, void (*job)(void));
 const char *boot_kind_name(void);
 
 #endif

@@ -37,6 +37,9 @@ extern void idt_load(void);
 
 static volatile unsigned int ap_count;
 static volatile uint8_t ap_ids[MAX_CPUS];
+/* smp_start_job(): what the next AP to start runs instead of checking in */
+static void (*volatile ap_job)(void);
+static volatile unsigned int ap_job_started;
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -60,6 +63,14 @@ void ap_main(void)
 	unsigned int slot;
 
 	idt_load();
+	if (ap_job) {
+		void (*job)(void) = ap_job;
+
+		ap_job = NULL;
+		__atomic_store_n(&ap_job_started, 1, __ATOMIC_SEQ_CST);
+		job(); /* then back to head.S: cli; hlt */
+		return;
+	}
 	slot = __atomic_fetch_add(&ap_count, 1, __ATOMIC_SEQ_CST);
 	if (slot < MAX_CPUS)
 		ap_ids[slot] = (uint8_t)lapic_id();
@@ -97,6 +108,30 @@ static bool start_ap(unsigned int apic_id)
 		return false;
 	io_delay(SIPI_DELAY);
 	return send_ipi(apic_id, ICR_STARTUP | vector);
+}
+
+bool smp_start_job(unsigned int apic_id, void (*job)(void))
+{
+	size_t tramp_len = (size_t)(trampoline_end - trampoline_start);
+	uint64_t n;
+
+	if (boot.nr_mem && !boot_is_ram(AP_TRAMPOLINE_BASE, tramp_len))
+		return false;
+	memcpy((void *)AP_TRAMPOLINE_BASE, trampoline_start, tramp_len);
+	lapic_write(APIC_SVR, SVR_ENABLE | 0xff);
+	ap_job_started = 0;
+	ap_job = job;
+	mb();
+	/* INIT-SIPI-SIPI restarts an AP that the smp check left halted, too */
+	if (!start_ap(apic_id)) {
+		ap_job = NULL;
+		return false;
+	}
+	for (n = 0; n < WAIT_APS && !ap_job_started; n++)
+		io_delay(1);
+	if (!ap_job_started)
+		ap_job = NULL;
+	return ap_job_started;
 }
 
 static enum check_result check_smp(struct check_ctx *ctx)
