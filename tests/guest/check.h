@@ -45,6 +45,10 @@ struct guest_facts {
 	/* and the DSDT's \_S5 SLP_TYPa (valid when s5_found) */
 	bool s5_found;
 	unsigned int s5_slp_typ;
+	/* and its Generic Event Device (ACPI0013): interrupt GSI, event register port */
+	bool ged_found;
+	unsigned int ged_gsi;
+	unsigned int ged_port;
 };
 
 extern struct guest_facts facts;

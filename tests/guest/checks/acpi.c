@@ -5,7 +5,8 @@
  * MADT lists cpus= enabled processors.  With strict=1 the DSDT must also name
  * the legacy devices (COM1, i8042 keyboard and mouse, RTC) by their EISA ids.
  * It also notes the FADT's sleep control register and the DSDT's \_S5
- * SLP_TYPa for exit=acpi_s5 (lib/exit.c).
+ * SLP_TYPa for exit=acpi_s5 (lib/exit.c), and the GED's GSI and event port
+ * for the power_button check.
  */
 #include "boot.h"
 #include "check.h"
@@ -188,6 +189,55 @@ static void dsdt_find_s5(const struct acpi_header *dsdt)
 	}
 }
 
+/* An AML ByteConst, WordConst or DWordConst at p; -1 otherwise. */
+static long aml_const(const uint8_t *p, const uint8_t *end)
+{
+	unsigned int n = p < end && p[0] == 0x0a   ? 1
+			 : p < end && p[0] == 0x0b ? 2
+			 : p < end && p[0] == 0x0c ? 4
+						   : 0;
+	long v = 0;
+
+	if (!n || p + 1 + n > end)
+		return -1;
+	for (unsigned int i = 0; i < n; i++)
+		v |= (long)p[1 + i] << (8 * i);
+	return v;
+}
+
+/*
+ * Finds Name (_HID, "ACPI0013") and, after it, the first Extended Interrupt
+ * descriptor (its GSI) and OperationRegion (EREG, SystemIO, port, ...).
+ */
+static void dsdt_find_ged(const struct acpi_header *dsdt)
+{
+	static const char hid[] = "_HID\x0d"
+				  "ACPI0013";
+	const uint8_t *p = (const uint8_t *)(dsdt + 1);
+	const uint8_t *end = (const uint8_t *)dsdt + dsdt->length;
+	bool irq = false, port = false;
+
+	for (; p + sizeof(hid) <= end && memcmp(p, hid, sizeof(hid)); p++)
+		;
+	for (; p + 10 <= end && !(irq && port); p++) {
+		if (!irq && p[0] == 0x89 && p[1] == 6 && p[2] == 0 && p[4] == 1) {
+			facts.ged_gsi = *(const uint32_t *)(p + 5);
+			irq = true;
+		} else if (!port && !memcmp(p,
+					    "\x5b\x80"
+					    "EREG\x01",
+					    7)) {
+			long v = aml_const(p + 7, end);
+
+			if (v < 0 || v > 0xffff)
+				return;
+			facts.ged_port = (unsigned int)v;
+			port = true;
+		}
+	}
+	facts.ged_found = irq && port;
+}
+
 /* Notes SLEEP_CONTROL_REG when it is a port (hardware-reduced power-off). */
 static void fadt_find_sleep_control(const struct acpi_header *fadt)
 {
@@ -209,6 +259,10 @@ static enum check_result check_dsdt(struct check_ctx *ctx, const struct acpi_hea
 	if (facts.s5_found)
 		printf("INFO acpi: _S5 SLP_TYPa %u, sleep control port 0x%x\n", facts.s5_slp_typ,
 		       facts.acpi_sleep_port);
+	dsdt_find_ged(dsdt);
+	if (facts.ged_found)
+		printf("INFO acpi: GED GSI %u, event port 0x%x, power button %s\n", facts.ged_gsi,
+		       facts.ged_port, dsdt_has_hid(dsdt, "PNP0C0C") ? "PNP0C0C" : "none");
 
 	printf("INFO acpi: DSDT %u bytes, legacy devices:", dsdt->length);
 	for (i = 0; i < sizeof(legacy_hids) / sizeof(legacy_hids[0]); i++)
