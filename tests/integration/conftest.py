@@ -46,6 +46,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
     config.addinivalue_line("markers", "hwvirt: needs guest user space (a hardware-"
                             "virtualization KVM); run inside scripts/hwvirt.sh on kvm_pvm hosts")
+    config.addinivalue_line("markers", "hwvirt_arm64: needs an aarch64 KVM; run inside "
+                            "scripts/hwvirt-arm64.sh unless on an aarch64 host with /dev/kvm")
 
 
 @pytest.hookimpl(trylast=True)

@@ -17,6 +17,13 @@ runs the tests not yet done, starting with the one that was running; a test
 running at two such faults, and every test when L1 cannot start (exit 98),
 skips with that cause: neither a pass nor a failure.
 
+Tests marked `hwvirt_arm64` need an aarch64 KVM: they are delegated the same
+way to the arm64 nested machine (scripts/hwvirt-arm64.sh), always, unless
+this pytest runs inside it (HWVIRT_ARCH=arm64, set by that script), on an
+aarch64 host with a usable /dev/kvm, or with HWVIRT_MODE=direct; inside the
+x86_64 nested machine they skip (one L1 cannot start another).  The two
+machines never run at once: each starts when its first test runs.
+
 HWVIRT_MODE: auto (default), direct (never delegate), nested (always).
 HWVIRT_PYTEST_TIMEOUT: seconds for the whole inner run (default 3000).
 Before L1 starts, a test module may define hwvirt_host_prepare() to do on
@@ -50,11 +57,25 @@ def needs_nested():
     return os.path.exists("/sys/module/kvm_pvm")
 
 
+def arm64_route():
+    """Where hwvirt_arm64 tests run: "direct", "nested" or a skip reason."""
+    if os.environ.get("HWVIRT_ARCH") == "arm64" or os.environ.get("HWVIRT_MODE") == "direct":
+        return "direct"
+    if os.environ.get("HWVIRT") == "1":
+        return ("an aarch64 KVM test cannot run inside the x86_64 nested machine "
+                "(scripts/hwvirt.sh); run it from the host")
+    if (os.uname().machine == "aarch64" and os.access("/dev/kvm", os.R_OK | os.W_OK)
+            and os.environ.get("HWVIRT_MODE") != "nested"):
+        return "direct"
+    return "nested"
+
+
 class NestedRun:
     """One inner pytest run in L1 for a list of node ids, started lazily."""
 
-    def __init__(self, config, items):
+    def __init__(self, config, items, script="hwvirt.sh"):
         self.config = config
+        self.script = script
         self.nodeids = [it.nodeid for it in items]
         self.modules = []
         for it in items:
@@ -125,7 +146,8 @@ class NestedRun:
                 remaining.pop(0)
         for nid in remaining:
             if self.rc == EXIT_UNAVAILABLE:
-                self.infra[nid] = f"the nested machine (scripts/hwvirt.sh) cannot start here: {last}"
+                self.infra[nid] = (f"the nested machine (scripts/{self.script}) cannot start "
+                                   f"here: {last}")
             elif self.rc == EXIT_INFRA:
                 self.infra[nid] = ("infrastructure fault: the nested machine crashed or hung "
                                    f"(not a test result); log {self.log}")
@@ -137,11 +159,11 @@ class NestedRun:
         """One L1 boot running pytest on nodeids; returns (status, last line)."""
         env = dict(os.environ, HWVIRT_RESULTS=str(results), HWVIRT_TRIES="1",
                    **{REPORT_ENV: str(report)})
-        argv = [str(REPO / "scripts" / "hwvirt.sh"), sys.executable, "-m", "pytest",
+        argv = [str(REPO / "scripts" / self.script), sys.executable, "-m", "pytest",
                 "-p", "no:cacheprovider", "-v", "-rsxX", "--color=no",
                 f"--rootdir={self.config.rootpath}", *nodeids]
         self._echo(f"running {len(nodeids)} test(s) in the nested machine "
-                   f"(scripts/hwvirt.sh python3 -m pytest ...; log {self.log})")
+                   f"(scripts/{self.script} python3 -m pytest ...; log {self.log})")
         start = time.monotonic()
         last = ""
         with open(self.log, "a") as log:
@@ -215,14 +237,24 @@ class HwvirtProxy(pytest.Item):
 
 def delegate_items(session, config, items):
     """Replaces the selected hwvirt items by proxies when the host needs L1."""
+    arm64 = [it for it in items if it.get_closest_marker("hwvirt_arm64")]
+    route = arm64_route() if arm64 else "direct"
+    if route == "nested":
+        _proxy(config, items, "hwvirt_arm64", NestedRun(config, arm64, "hwvirt-arm64.sh"))
+    elif route != "direct":
+        for it in arm64:
+            it.add_marker(pytest.mark.skip(reason=route))
     if not needs_nested():
         return
-    wanted = [it for it in items if it.get_closest_marker("hwvirt")]
-    if not wanted:
-        return
-    nested = NestedRun(config, wanted)
+    wanted = [it for it in items if it.get_closest_marker("hwvirt")
+              and not it.get_closest_marker("hwvirt_arm64")]
+    if wanted:
+        _proxy(config, items, "hwvirt", NestedRun(config, wanted))
+
+
+def _proxy(config, items, marker, nested):
     for i, it in enumerate(items):
-        if it.get_closest_marker("hwvirt"):
+        if it.get_closest_marker(marker) and not isinstance(it, HwvirtProxy):
             proxy = HwvirtProxy.from_parent(it.parent, name=it.name, nested=nested)
             for m in it.iter_markers():
                 proxy.own_markers.append(m)
