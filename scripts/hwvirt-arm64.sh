@@ -78,7 +78,8 @@ if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
 		unavailable "cannot install ${need[*]}"
 fi
 qemu=${QEMU_AARCH64_BIN:-$(command -v qemu-system-aarch64 || true)}
-[ -n "$qemu" ] && [ -x "$qemu" ] || unavailable "qemu-system-aarch64 not installed (apt-get install qemu-system-arm)"
+[ -n "$qemu" ] && [ -x "$qemu" ] ||
+	unavailable "${QEMU_AARCH64_BIN:-qemu-system-aarch64} not found or not executable (apt-get install qemu-system-arm)"
 command -v mkfs.ext4 >/dev/null || unavailable "mkfs.ext4 not installed (apt-get install e2fsprogs)"
 prep=$("$parts/prepare.sh") || unavailable "scripts/hwvirt-arm64/prepare.sh failed"
 kernel=$(sed -n 's/^L1_KERNEL=//p' <<<"$prep")
@@ -114,6 +115,7 @@ trap 'exit 143' TERM
 		printf 'export %s=%q\n' "$name" "${!name}"
 	done < <(compgen -e)
 	echo "export HWVIRT=1"
+	echo "export HWVIRT_ARCH=arm64"
 	[ -n "$results" ] && printf 'export HWVIRT_RESULTS=%q\n' "$results"
 	printf 'exec'
 	printf ' %q' "$@"
