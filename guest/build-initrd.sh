@@ -36,7 +36,7 @@ hash=$(
     {
         echo "busybox: $bb_id"
         echo "cc: $(gcc --version | head -1)"
-        for f in "$here/init" "$here/agent/agent.c" "$here/agent/vsock.c" "$here/build-initrd.sh" \
+        for f in "$here/init" "$here/agent/agent.c" "$here/agent/vsock.c" "$here/agent/pwrbtn.c" "$here/build-initrd.sh" \
             "$here"/checks.d/*.sh; do
             echo "file: ${f#"$here"/}"
             cat "$f"
@@ -78,6 +78,9 @@ strip "$root/bin/svagent"
 gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$root/bin/svvsock" "$here/agent/vsock.c" \
     || die "cannot build the vsock test program"
 strip "$root/bin/svvsock"
+gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$root/bin/svpwrbtn" "$here/agent/pwrbtn.c" \
+    || die "cannot build the power-button watcher"
+strip "$root/bin/svpwrbtn"
 # One symlink per applet, where busybox itself would install it.
 "$busybox" --list-full | while read -r applet; do
     [ -e "$root/$applet" ] && continue
