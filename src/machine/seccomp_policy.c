@@ -122,8 +122,8 @@
 	    RULE(pwritev2, "tap transmit, virtio-blk without io_uring; offset -1 for writev(2)"),  \
 	    RULE(fallocate, "virtio-blk discard and write-zeroes"),                                \
 	    RULE(fdatasync, "virtio-blk flush without io_uring"),                                  \
-	    RULE(timerfd_create, "virtio-blk I/O limits (timer created at first throttling)"),     \
-	    RULE(timerfd_settime, "virtio-blk I/O limits"),                                        \
+	    RULE(timerfd_settime, "I/O limits of virtio-blk and -rng, vsock deadlines (every "     \
+				  "timerfd is made at start-up)"),                                 \
 	    MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),                               \
 	    RULE(sendmsg, "vhost-user (fds with SCM_RIGHTS), vsock connections, QMP replies "      \
 			  "(for send(2), which is sendto)"),                                       \
@@ -187,9 +187,7 @@ static const struct sc_rule main_rules[] = {
     FCNTL(F_DUPFD_CLOEXEC, "a duplicate of a passed fd"),
     FCNTL(F_OFD_GETLK, "image locks of hot-plugged drives"),
     FCNTL(F_OFD_SETLK, "image locks"),
-    RULE(eventfd2, "eventfds of hot-plugged devices"),
-    RULE(io_uring_setup, "io_uring of a hot-plugged drive"),
-    RULE(io_uring_register, "its eventfd"),
+    RULE(eventfd2, "vhost call eventfds of a NIC hot-plugged with vhost=on (netdev_add)"),
     RULE(accept4, "QMP and vsock listening sockets"),
     RULE_EQ_TXT(socket, 0, AF_UNIX, "AF_UNIX",
 		"vsock connections to host unix sockets, vhost-user"),

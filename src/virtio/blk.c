@@ -2,7 +2,9 @@
 /*
  * virtio-blk on a raw file or block device, in StratoVirt's hot-replace
  * slots.  Reads and writes go through io_uring when the kernel allows it,
- * else preadv2/pwritev2; FLUSH completes only after fdatasync.
+ * else preadv2/pwritev2; FLUSH completes only after fdatasync.  Each slot
+ * makes its ring and I/O-limit timer at start-up, for whatever drive it
+ * holds later.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,9 +81,7 @@ struct blk_backend {
 	bool is_bdev;
 	uint64_t sectors;
 	struct ratelimit iops;
-	bool uring;
-	struct io_uring ring;
-	int uring_efd;
+	bool uring; /* its I/O goes through the slot's ring */
 };
 
 struct blk_dev;
@@ -110,6 +110,16 @@ struct blk_dev {
 	struct blk_req *free_reqs;
 	unsigned inflight;
 	unsigned pending_sqes;
+	/*
+	 * The ring, its eventfd and the I/O-limit timer belong to the slot and
+	 * are made when the slot is, at start-up: a disk attached at run time
+	 * needs no io_uring_setup, io_uring_register or timerfd_create, which no
+	 * seccomp filter allows (docs/security.md).
+	 */
+	bool have_ring;
+	int ring_err; /* why there is none (-errno), for the attach warning */
+	struct io_uring ring;
+	int uring_efd;
 	int timerfd;
 	bool throttled;
 };
@@ -266,12 +276,12 @@ static uint8_t do_discard_zero(struct blk_dev *b, struct blk_req *r)
 
 static bool uring_submit_req(struct blk_dev *b, struct blk_req *r)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&b->be.ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
 
 	if (!sqe) {
-		io_uring_submit(&b->be.ring);
+		io_uring_submit(&b->ring);
 		b->pending_sqes = 0;
-		sqe = io_uring_get_sqe(&b->be.ring);
+		sqe = io_uring_get_sqe(&b->ring);
 		if (!sqe)
 			return false;
 	}
@@ -402,12 +412,12 @@ static void blk_reap(struct blk_dev *b, bool wait)
 		uint8_t status = BLK_S_OK;
 		int res;
 
-		if ((wait ? io_uring_wait_cqe(&b->be.ring, &cqe)
-			  : io_uring_peek_cqe(&b->be.ring, &cqe)) < 0)
+		if ((wait ? io_uring_wait_cqe(&b->ring, &cqe) : io_uring_peek_cqe(&b->ring, &cqe)) <
+		    0)
 			break;
 		r = io_uring_cqe_get_data(cqe);
 		res = cqe->res;
-		io_uring_cqe_seen(&b->be.ring, cqe);
+		io_uring_cqe_seen(&b->ring, cqe);
 		if (res < 0) {
 			pr_warn("virtio-blk %s: I/O error: %s\n", b->be.path, strerror(-res));
 			status = BLK_S_IOERR;
@@ -430,8 +440,12 @@ static void blk_uring_event(void *opaque, uint32_t events)
 
 	(void)events;
 	virtio_dev_lock(b->vdev);
-	/* The drive may have been detached by another thread since the event was fetched. */
-	if (!b->be.uring || (read(b->be.uring_efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)) {
+	/*
+	 * The counter is always taken (the ring outlives its drives: a count
+	 * left after a detach would wake the loop for ever); the drive may
+	 * have been detached by another thread since the event was fetched.
+	 */
+	if ((read(b->uring_efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN) || !b->be.uring) {
 		virtio_dev_unlock(b->vdev);
 		return;
 	}
@@ -465,14 +479,6 @@ static void blk_throttle(struct blk_dev *b)
 	uint64_t ns = ratelimit_wait_ns(&b->be.iops, 1);
 	struct itimerspec its = {.it_value = {ns / 1000000000ULL, ns % 1000000000ULL}};
 
-	if (b->timerfd < 0) {
-		b->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (b->timerfd < 0 ||
-		    evloop_add(b->vdev->loop, b->timerfd, EPOLLIN, blk_timer_event, b) < 0) {
-			pr_err("virtio-blk: iops timer: %s\n", strerror(errno));
-			return;
-		}
-	}
 	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
 		its.it_value.tv_nsec = 1;
 	timerfd_settime(b->timerfd, 0, &its, NULL);
@@ -521,7 +527,7 @@ static void blk_process(struct blk_dev *b)
 	} while (virtq_enable_notify(vq));
 out:
 	if (b->pending_sqes) {
-		io_uring_submit(&b->be.ring);
+		io_uring_submit(&b->ring);
 		b->pending_sqes = 0;
 		/*
 		 * Reads from the page cache complete inside the submit: reap
@@ -556,7 +562,7 @@ static int blk_activate(struct virtio_dev *vdev)
 static void blk_drain(struct blk_dev *b)
 {
 	if (b->pending_sqes) {
-		io_uring_submit(&b->be.ring);
+		io_uring_submit(&b->ring);
 		b->pending_sqes = 0;
 	}
 	blk_reap(b, true);
@@ -594,12 +600,7 @@ static const struct virtio_dev_ops blk_dev_ops = {
 
 static void backend_close(struct blk_backend *be, struct evloop *loop)
 {
-	if (be->uring) {
-		evloop_del(loop, be->uring_efd);
-		io_uring_queue_exit(&be->ring);
-		close(be->uring_efd);
-		be->uring = false;
-	}
+	(void)loop; /* the ring stays with the slot */
 	if (be->fd >= 0)
 		close(be->fd);
 	free(be->id);
@@ -650,28 +651,53 @@ static int uring_init_restricted(struct io_uring *ring, bool *disabled)
 	return 0;
 }
 
-static void backend_uring(struct blk_backend *be, const struct drive_config *d, struct blk_dev *b)
+/* Start-up, per slot: the restricted ring and its eventfd on the slot's loop. */
+static void slot_uring(struct blk_dev *b)
 {
 	bool disabled;
 	int ret;
 
-	if (d->aio && !strcmp(d->aio, "off"))
-		return;
-	ret = uring_init_restricted(&be->ring, &disabled);
+	b->uring_efd = -1;
+	ret = uring_init_restricted(&b->ring, &disabled);
 	if (ret < 0) {
-		pr_warn("drive '%s': io_uring unavailable (%s); using synchronous I/O\n", d->id,
-			strerror(-ret));
+		b->ring_err = ret;
 		return;
 	}
-	be->uring_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (be->uring_efd < 0 || io_uring_register_eventfd(&be->ring, be->uring_efd) < 0 ||
-	    (disabled && uring_register(&be->ring, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0) ||
-	    evloop_add(b->vdev->loop, be->uring_efd, EPOLLIN, blk_uring_event, b) < 0) {
-		pr_warn("drive '%s': io_uring eventfd setup failed; using synchronous I/O\n",
-			d->id);
-		if (be->uring_efd >= 0)
-			close(be->uring_efd);
-		io_uring_queue_exit(&be->ring);
+	b->uring_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ret = b->uring_efd < 0 ? -errno : io_uring_register_eventfd(&b->ring, b->uring_efd);
+	if (!ret && disabled)
+		ret = uring_register(&b->ring, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	if (!ret)
+		ret = evloop_add(b->vdev->loop, b->uring_efd, EPOLLIN, blk_uring_event, b);
+	if (ret < 0) {
+		b->ring_err = ret;
+		if (b->uring_efd >= 0)
+			close(b->uring_efd);
+		b->uring_efd = -1;
+		io_uring_queue_exit(&b->ring);
+		return;
+	}
+	b->have_ring = true;
+}
+
+static void slot_uring_exit(struct blk_dev *b, struct evloop *loop)
+{
+	if (!b->have_ring)
+		return;
+	evloop_del(loop, b->uring_efd);
+	io_uring_queue_exit(&b->ring);
+	close(b->uring_efd);
+	b->have_ring = false;
+}
+
+/* A drive uses its slot's ring unless aio=off, or the slot has none. */
+static void backend_uring(struct blk_backend *be, const struct drive_config *d, struct blk_dev *b)
+{
+	if (d->aio && !strcmp(d->aio, "off"))
+		return;
+	if (!b->have_ring) {
+		pr_warn("drive '%s': io_uring unavailable (%s); using synchronous I/O\n", d->id,
+			strerror(-b->ring_err));
 		return;
 	}
 	be->uring = true;
@@ -855,6 +881,14 @@ static int blk_slot_create(struct vm *vm, const struct drive_config *d)
 	if (ret < 0)
 		goto err;
 	slots[nr_slots++] = b;
+	slot_uring(b);
+	b->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (b->timerfd < 0 ||
+	    evloop_add(b->vdev->loop, b->timerfd, EPOLLIN, blk_timer_event, b) < 0) {
+		ret = b->timerfd < 0 ? -errno : -ENOMEM;
+		pr_err("virtio-blk: iops timer: %s\n", strerror(-ret));
+		return ret;
+	}
 	if (d) {
 		ret = backend_open(&b->be, d, b);
 		if (ret < 0)
@@ -878,6 +912,7 @@ static void blk_exit(struct vm *vm)
 
 		virtio_mmio_destroy(b->vdev); /* resets: drains in-flight I/O */
 		backend_close(&b->be, loop);
+		slot_uring_exit(b, loop);
 		if (b->timerfd >= 0) {
 			evloop_del(loop, b->timerfd);
 			close(b->timerfd);

@@ -278,7 +278,9 @@ def test_every_fd_is_accounted_for(vmm_bin, guest_elf, kvm, tmp_path):
     assert len(kinds["epoll"]) == 3, kinds
     assert len(kinds.get("disk.img", [])) == 1 and len(kinds.get("vmm.log", [])) == 1, kinds
     assert len(kinds.get("pidfile", [])) == 1 and len(kinds.get("serial", [])) == 2, kinds
-    assert len(kinds.get("io_uring", [])) == 1, kinds
+    # a ring and a timer per blk slot, made at start-up: the disk's and 3 empty ones
+    assert len(kinds.get("io_uring", [])) == 4, kinds
+    assert len(kinds.get("timerfd", [])) == 4, kinds
 
 
 def test_daemonized_jail(root, vmm_bin, guest_elf, kvm, tmp_path, jail_dir):
