@@ -37,13 +37,29 @@ static void signal_eventfd(int fd)
 		pr_err("virtio: eventfd write: %s\n", strerror(errno));
 }
 
-void virtio_mmio_interrupt(struct virtio_dev *dev, uint32_t bits)
+static void raise_irq(struct virtio_dev *dev)
 {
-	__atomic_fetch_or(&dev->isr, bits, __ATOMIC_SEQ_CST);
 	if (dev->irqfd >= 0)
 		signal_eventfd(dev->irqfd);
 	else
 		vm_irq_pulse(dev->vm, dev->irq);
+}
+
+/*
+ * The line is edge-triggered, but it behaves as the level the spec describes
+ * (asserted while InterruptStatus is not 0): an edge when a bit goes from 0
+ * to 1, and again at InterruptACK while bits are left.  A bit set again
+ * before the driver acknowledged it sends nothing: the driver acknowledges
+ * first and then looks at every ring, so it sees that work anyway.  Each edge
+ * the driver would take for nothing costs it an interrupt and two MMIO exits
+ * (virtiofsd's worker threads call once per request; docs/benchmarks.md).
+ */
+void virtio_mmio_interrupt(struct virtio_dev *dev, uint32_t bits)
+{
+	uint32_t old = __atomic_fetch_or(&dev->isr, bits, __ATOMIC_SEQ_CST);
+
+	if ((old & bits) != bits)
+		raise_irq(dev);
 }
 
 void virtio_mmio_notify_queue(struct virtio_dev *dev, unsigned q)
@@ -233,7 +249,8 @@ static void reg_write(struct virtio_dev *dev, uint64_t off, uint32_t val)
 			signal_eventfd(dev->kicks[val].efd);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
-		__atomic_fetch_and(&dev->isr, ~val, __ATOMIC_SEQ_CST);
+		if (__atomic_and_fetch(&dev->isr, ~val, __ATOMIC_SEQ_CST))
+			raise_irq(dev); /* what is left is still owed an interrupt */
 		break;
 	case VIRTIO_MMIO_STATUS:
 		set_status(dev, val);

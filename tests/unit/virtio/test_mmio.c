@@ -270,6 +270,36 @@ static void config_change_interrupt(void **state)
 	assert_int_equal(fake_irq_pulses, 1);
 }
 
+/* Level semantics over an edge: one edge per 0 -> 1, again at an ACK that leaves bits. */
+static void interrupts_coalesce_until_acked(void **state)
+{
+	(void)state;
+	negotiate(1ULL << VIRTIO_F_VERSION_1);
+	wr(VIRTIO_MMIO_STATUS, 0xf & ~VIRTIO_STATUS_FAILED);
+	virtio_mmio_interrupt(dev, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(fake_irq_pulses, 1);
+	/* used buffers again before the driver looked: it will see them anyway */
+	virtio_mmio_interrupt(dev, VIRTIO_MMIO_INT_VRING);
+	virtio_mmio_interrupt(dev, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(fake_irq_pulses, 1);
+	/* a bit not yet set is an edge of its own */
+	virtio_dev_lock(dev);
+	virtio_mmio_config_changed(dev);
+	virtio_dev_unlock(dev);
+	assert_int_equal(fake_irq_pulses, 2);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS),
+			 VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
+	/* acknowledging only one of them: the other is owed an interrupt */
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(fake_irq_pulses, 3);
+	wr(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
+	assert_int_equal(fake_irq_pulses, 3);
+	assert_int_equal(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	/* after the ACK the next buffer is a new edge */
+	virtio_mmio_interrupt(dev, VIRTIO_MMIO_INT_VRING);
+	assert_int_equal(fake_irq_pulses, 4);
+}
+
 static void odd_accesses_ignored(void **state)
 {
 	uint8_t b[8] = {0};
@@ -298,6 +328,7 @@ int main(void)
 	    T(malformed_chain_needs_reset),
 	    T(bad_queue_layout_needs_reset),
 	    T(config_change_interrupt),
+	    T(interrupts_coalesce_until_acked),
 	    T(odd_accesses_ignored),
 	};
 
