@@ -12,6 +12,13 @@
  *       connects to CID:PORT, sends BYTES of a fixed pseudo-random stream
  *       while reading the echo back, and compares every byte:
  *       bytes=B fnv=HEX (FNV-1a 64 of what came back) connect_us=U
+ *   svvsock bench PORT [MARK]
+ *       listens on PORT like serve, then serves connections one after the
+ *       other (bench/vsock.py), each opened with a command line:
+ *         "send N\n"  writes N bytes to the peer, then closes (guest -> host)
+ *         "recv N\n"  reads N bytes, answers "ok N\n", closes (host -> guest)
+ *         "ping\n"    answers "pong\n", closes (connection set-up)
+ *         "quit\n"    ends:  conns=N sent=B received=B
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -164,6 +171,104 @@ static int cmd_echo(unsigned cid, unsigned port, uint64_t bytes)
 	return 0;
 }
 
+/* One '\n'-terminated line, read a byte at a time so nothing after it is taken. */
+static int read_line(int fd, char *line, size_t len)
+{
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		ssize_t r = read(fd, line + n, 1);
+
+		if (r <= 0)
+			return -1;
+		if (line[n] == '\n') {
+			line[n] = '\0';
+			return 0;
+		}
+		n++;
+	}
+	return -1;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int cmd_bench(unsigned port, const char *mark)
+{
+	struct sockaddr_vm a = {
+	    .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port};
+	static char buf[CHUNK];
+	uint64_t sent = 0, received = 0;
+	unsigned conns = 0;
+	int l, con;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + 1);
+	l = socket(AF_VSOCK, SOCK_STREAM, 0);
+	if (l < 0)
+		return fail("socket");
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 16) < 0)
+		return fail("listen");
+	con = open("/dev/console", O_WRONLY);
+	if (con >= 0) {
+		dprintf(con, "%s\n", mark);
+		close(con);
+	}
+	for (;;) {
+		char line[64], rbuf[CHUNK];
+		unsigned long long n = 0;
+		int c = accept(l, NULL, NULL);
+
+		if (c < 0)
+			return fail("accept");
+		conns++;
+		if (read_line(c, line, sizeof(line)) < 0) {
+			close(c);
+			continue;
+		}
+		if (!strcmp(line, "quit")) {
+			close(c);
+			break;
+		} else if (!strcmp(line, "ping")) {
+			write_all(c, "pong\n", 5);
+		} else if (sscanf(line, "send %llu", &n) == 1) {
+			for (uint64_t left = n; left;) {
+				size_t k = left < CHUNK ? (size_t)left : CHUNK;
+
+				if (write_all(c, buf, k) < 0)
+					break;
+				left -= k;
+				sent += k;
+			}
+		} else if (sscanf(line, "recv %llu", &n) == 1) {
+			uint64_t got = 0;
+			ssize_t r = 1;
+
+			while (got < n && (r = read(c, rbuf, sizeof(rbuf))) > 0)
+				got += (uint64_t)r;
+			received += got;
+			if (got == n)
+				dprintf(c, "ok %llu\n", n);
+		}
+		shutdown(c, SHUT_WR);
+		close(c);
+	}
+	printf("conns=%u sent=%" PRIu64 " received=%" PRIu64 "\n", conns, sent, received);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && !strcmp(argv[1], "serve"))
@@ -173,6 +278,10 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "echo"))
 		return cmd_echo((unsigned)strtoul(argv[2], NULL, 0),
 				(unsigned)strtoul(argv[3], NULL, 0), strtoull(argv[4], NULL, 0));
-	fprintf(stderr, "usage: svvsock serve PORT COUNT [MARK] | echo CID PORT BYTES\n");
+	if (argc >= 3 && !strcmp(argv[1], "bench"))
+		return cmd_bench((unsigned)strtoul(argv[2], NULL, 0),
+				 argc >= 4 ? argv[3] : "SVVSOCK listening");
+	fprintf(stderr, "usage: svvsock serve PORT COUNT [MARK] | echo CID PORT BYTES | "
+			"bench PORT [MARK]\n");
 	return 2;
 }

@@ -6,6 +6,8 @@
 #          after the other; then svvsock echo to the host (CID 2) port
 #          sv.vsock_hostport (default 5000): sv.vsock_bytes (default 1 MiB)
 #          sent and checked on their way back
+#   vsockbench  svvsock bench: listens on port 1024, says "SVVSOCK listening"
+#          and serves bench/vsock.py's send/recv/ping commands until "quit"
 vsock_conns=100 vsock_hostport=5000 vsock_bytes=1048576
 for arg in $(cat /proc/cmdline); do
 	case $arg in
@@ -25,3 +27,5 @@ check_vsock() {
 		"to_host_seconds=$(awk "BEGIN {print $t1 - $t0}")"
 	return $st
 }
+
+check_vsockbench() { svvsock bench 1024; }
