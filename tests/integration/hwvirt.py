@@ -22,7 +22,10 @@ way to the arm64 nested machine (scripts/hwvirt-arm64.sh), always, unless
 this pytest runs inside it (HWVIRT_ARCH=arm64, set by that script), on an
 aarch64 host with a usable /dev/kvm, or with HWVIRT_MODE=direct; inside the
 x86_64 nested machine they skip (one L1 cannot start another).  The two
-machines never run at once: each starts when its first test runs.
+machines never run at once: each starts when its first test runs.  They run
+only when asked for (arm64_gate): HWVIRT_ARM64=1, or "arm64" in a path or
+node id on pytest's command line; a plain `pytest tests/integration` (make
+check) skips them, saying so.
 
 HWVIRT_MODE: auto (default), direct (never delegate), nested (always).
 HWVIRT_PYTEST_TIMEOUT: seconds for the whole inner run (default 3000).
@@ -55,6 +58,17 @@ def needs_nested():
     if mode == "nested":
         return True
     return os.path.exists("/sys/module/kvm_pvm")
+
+
+def arm64_gate(config):
+    """None when the arm64 nested tests were asked for, else the skip reason."""
+    if os.environ.get("HWVIRT_ARM64") == "1" or os.environ.get("HWVIRT_ARCH") == "arm64":
+        return None
+    if any("arm64" in str(a) for a in config.args):
+        return None
+    return ("arm64 nested-machine tests run only when asked for: name their file "
+            "(tests/integration/test_arm64_linux.py, test_hwvirt_arm64.py) or set "
+            "HWVIRT_ARM64=1 (each boots an arm64 L1; a cold guest kernel build takes ~12 min)")
 
 
 def arm64_route():
@@ -238,7 +252,7 @@ class HwvirtProxy(pytest.Item):
 def delegate_items(session, config, items):
     """Replaces the selected hwvirt items by proxies when the host needs L1."""
     arm64 = [it for it in items if it.get_closest_marker("hwvirt_arm64")]
-    route = arm64_route() if arm64 else "direct"
+    route = (arm64_gate(config) or arm64_route()) if arm64 else "direct"
     if route == "nested":
         _proxy(config, items, "hwvirt_arm64", NestedRun(config, arm64, "hwvirt-arm64.sh"))
     elif route != "direct":
