@@ -9,7 +9,10 @@ busybox initramfs, 1 vCPU, 512 MiB shared guest memory):
              shares a directory holding a 256 MiB file; the guest mounts it
              and reads the file sequentially with 1 MiB reads twice
              (guest/checks.d/virtiofs.sh `fsread`); the figure is the second
-             read, in MB/s
+             read, in MB/s, timed on the host between the guest's SVFSREAD
+             start/end console lines; also printed: the guest's own figure,
+             the CPU time the VMM and virtiofsd spent and the interrupts the
+             guest took during that read
   net        vhost=on on both: the host end of a tap in a network namespace
              sends 256 MiB over TCP, the guest receives and hashes it
              (guest/checks.d/net.sh `tcprate`), MB/s
@@ -26,7 +29,7 @@ sequential 128 KiB FUSE_READs of the 256 MiB file straight on the request
 queue, timed on the host between its FSBENCH-START and FSBENCH-END lines):
 no Linux, no nested machine, so kvm_pvm hosts can run it.
 
-Usage: python3 bench/vhost.py [-n 3] [--test-guest] [--vmm BIN] [--qemu BIN] [--json FILE]
+Usage: python3 bench/vhost.py [-n 3] [--tests fs,net] [--test-guest] [--vmm BIN] [--qemu BIN] [--json FILE]
 """
 import argparse
 import os
@@ -62,8 +65,8 @@ def cmdline(extra):
     return (bl.REPO / "guest" / "cmdline.txt").read_text().strip() + " " + extra
 
 
-def ours(args, kernel, initrd, append, dev):
-    return [args.vmm, "-machine", "microvm,mem-share=on", "-smp", "1", "-m", str(MEM_MIB),
+def ours(args, kernel, initrd, append, dev, vmm=None):
+    return [vmm or args.vmm, "-machine", "microvm,mem-share=on", "-smp", "1", "-m", str(MEM_MIB),
             "-kernel", str(kernel), "-initrd", str(initrd), "-append", cmdline(append),
             "-serial", "stdio", *dev]
 
@@ -77,8 +80,15 @@ def qemu(args, kernel, initrd, append, dev):
             "-initrd", str(initrd), "-append", cmdline(append), *dev]
 
 
+def boot_argv(args, kind, kernel, initrd, append, dev):
+    """Our VMM (kind "ours", or a name given with --also) or QEMU."""
+    if kind == "qemu":
+        return qemu(args, kernel, initrd, append, dev)
+    return ours(args, kernel, initrd, append, dev, args.vmms[kind])
+
+
 def fs_dev(kind, sock):
-    if kind == "ours":
+    if kind != "qemu":
         return ["-chardev", f"socket,id=vfs0,path={sock}",
                 "-device", "vhost-user-fs-device,id=fs0,chardev=vfs0,tag=svfs"]
     return ["-chardev", f"socket,id=vfs0,path={sock}",
@@ -86,17 +96,27 @@ def fs_dev(kind, sock):
 
 
 def net_dev(kind, tap):
-    if kind == "ours":
+    if kind != "qemu":
         return ["-netdev", f"tap,id=n0,ifname={tap},vhost=on",
                 "-device", "virtio-net-device,netdev=n0,id=net0,mac=52:54:00:12:34:56"]
     return ["-netdev", f"tap,id=n0,ifname={tap},script=no,downscript=no,vhost=on",
             "-device", "virtio-net-device,netdev=n0,mac=52:54:00:12:34:56"]
 
 
-def run_guest(argv, timeout=240):
+def cpu_seconds(pid):
+    """utime + stime of a process (all its threads), in seconds."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_guest(argv, timeout=240, on_line=None):
     """The SVCHECK results of one boot: name -> (status, {key: value}).  The VM
     is stopped once the guest prints "SVCHECK done" (QEMU microvm has no
-    i8042, so the guest's reboot=k does not end it)."""
+    i8042, so the guest's reboot=k does not end it).  on_line(line, pid) is
+    called for every console line as it arrives."""
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL)
     killer = threading.Timer(timeout, p.kill)
@@ -105,6 +125,8 @@ def run_guest(argv, timeout=240):
     try:
         for raw in p.stdout:
             line = raw.decode(errors="replace")
+            if on_line:
+                on_line(line, p.pid)
             i = line.find("SVCHECK ")
             m = CHECK.match(line[i:].strip()) if i >= 0 else None
             if m:
@@ -120,25 +142,44 @@ def run_guest(argv, timeout=240):
     return found, p
 
 
-def fs_once(args, kind, kernel, initrd, share, tmp):
+def fs_once(args, kind, kernel, initrd, share, tmp, diag=None):
+    """MB/s of the guest's second 1 MiB dd of the file, timed on the host
+    between the SVFSREAD start and end console lines.  diag gets the guest's
+    own figure and what each process spent meanwhile."""
     sock = Path(tmp) / f"vfs-{uuid.uuid4().hex[:6]}.sock"
     d = subprocess.Popen([VIRTIOFSD, f"--socket-path={sock}", "-o", f"source={share}",
                           "-o", "cache=none", "-o", "sandbox=chroot"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marks = {}
+
+    def on_line(line, pid):
+        for m in ("start", "end"):
+            if f"SVFSREAD {m}" in line:
+                marks[m] = (time.monotonic(), cpu_seconds(pid), cpu_seconds(d.pid))
+
     try:
         for _ in range(200):
             if sock.exists():
                 break
             time.sleep(0.05)
-        make = ours if kind == "ours" else qemu
-        found, p = run_guest(make(args, kernel, initrd, "sv.checks=fsread", fs_dev(kind, sock)))
+        found, p = run_guest(boot_argv(args, kind, kernel, initrd, "sv.checks=fsread",
+                                       fs_dev(kind, sock)), on_line=on_line)
     finally:
         d.kill()
         d.wait()
     st, kv = found.get("fsread", ("missing", {}))
-    if st != "ok" or float(kv.get("seconds", 0)) <= 0:
+    if st != "ok" or float(kv.get("seconds", 0)) <= 0 or len(marks) != 2:
         raise bl.Skip(f"{kind} fsread {st} {kv}: {p.stderr.read().decode(errors='replace')[-500:]}")
-    return int(kv["bytes"]) / float(kv["seconds"]) / 1e6
+    (t0, v0, d0), (t1, v1, d1) = marks["start"], marks["end"]
+    nbytes = int(kv["bytes"])
+    if diag is not None:
+        diag.append({"host_s": t1 - t0, "guest_s": float(kv["seconds"]),
+                     "guest_mbs": nbytes / float(kv["seconds"]) / 1e6,
+                     "vmm_cpu_s": v1 - v0 if v0 is not None and v1 is not None else None,
+                     "virtiofsd_cpu_s": d1 - d0 if d0 is not None and d1 is not None else None,
+                     "irqs": int(kv.get("irqs", -1)), "clocksource": kv.get("clocksource")})
+        print(f"  {kind} fsread: {diag[-1]}", file=sys.stderr)
+    return nbytes / (t1 - t0) / 1e6
 
 
 class Netns:
@@ -188,10 +229,10 @@ def net_once(args, kind, kernel, initrd, payload):
         t = threading.Thread(target=sender, args=(ns, payload, ready), daemon=True)
         t.start()
         ready.wait(30)
-        make = ours if kind == "ours" else qemu
         append = (f"ip={GUEST_IP}::{HOST_IP}:255.255.255.0::eth0:off sv.checks=tcprate "
                   f"sv.tcp={HOST_IP}:{PORT}")
-        found, p = run_guest(ns.wrap(make(args, kernel, initrd, append, net_dev(kind, ns.tap))))
+        found, p = run_guest(ns.wrap(boot_argv(args, kind, kernel, initrd, append,
+                                               net_dev(kind, ns.tap))))
         t.join(timeout=30)
     st, kv = found.get("tcprate", ("missing", {}))
     if st != "ok" or kv.get("bytes") != str(len(payload)):
@@ -273,8 +314,17 @@ def main():
     ap.add_argument("-n", type=int, default=3, help="runs of each VMM per test (default 3)")
     ap.add_argument("--test-guest", action="store_true",
                     help="virtio-fs only, on this host, with the freestanding test guest")
+    ap.add_argument("--tests", default="fs,net", help="which lines (default fs,net)")
+    ap.add_argument("--also", action="append", default=[], metavar="NAME=BIN",
+                    help="another build of our VMM measured in the same run (A/B of a change)")
     bl.add_path_args(ap)
     args = ap.parse_args()
+    args.vmms = {"ours": args.vmm}
+    for a in args.also:
+        name, _, path = a.partition("=")
+        args.vmms[name] = str(Path(path).resolve())
+    kinds = [*args.vmms, "qemu"]
+    tests = [t for t in ("fs", "net") if t in args.tests.split(",")]
     if args.test_guest:
         return main_test_guest(args)
     if os.path.exists("/sys/module/kvm_pvm") and os.environ.get("HWVIRT") != "1":
@@ -283,21 +333,24 @@ def main():
         os.execvp("flock", ["flock", "/tmp/hwvirt.lock", str(bl.REPO / "scripts" / "hwvirt.sh"),
                             sys.executable, *sys.argv])
     kernel, initrd = guest_paths()
-    rates = {(t, k): [] for t in ("fs", "net") for k in ("ours", "qemu")}
+    rates = {(t, k): [] for t in ("fs", "net") for k in kinds}
     errors = []
+    diag = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         share = Path(tmp) / "share"
         share.mkdir()
         with open(share / "big.bin", "wb") as f:
             for _ in range(FILE_MIB):
                 f.write(os.urandom(1 << 20))
-        payload = os.urandom(NET_MIB << 20)
+        payload = os.urandom(NET_MIB << 20) if "net" in tests else b""
         for i in range(args.n):
             for test, once, arg in (("fs", fs_once, None), ("net", net_once, payload)):
-                for kind in ("ours", "qemu"):
+                if test not in tests:
+                    continue
+                for kind in kinds:
                     try:
                         if test == "fs":
-                            r = once(args, kind, kernel, initrd, share, tmp)
+                            r = once(args, kind, kernel, initrd, share, tmp, diag[kind])
                         else:
                             r = once(args, kind, kernel, initrd, arg)
                     except (bl.Skip, subprocess.TimeoutExpired) as e:
@@ -308,17 +361,41 @@ def main():
                     print(f"run {i + 1} {test} {kind}: {r:.1f} MB/s", file=sys.stderr)
     result = {"host": bl.host_description(), "inside_nested_machine":
               os.environ.get("HWVIRT") == "1", "runs": args.n,
-              "qemu": bl.qemu_version(args.qemu), "git": bl.git_revision(), "errors": errors}
+              "qemu": bl.qemu_version(args.qemu), "git": bl.git_revision(), "errors": errors,
+              "fs_diag": diag}
     rows = []
     for test, label in (("fs", f"virtio-fs read {FILE_MIB} MiB (MB/s)"),
                         ("net", f"vhost-net TCP {NET_MIB} MiB to guest (MB/s)")):
-        o, q = bl.summary(rates[(test, "ours")]), bl.summary(rates[(test, "qemu")])
-        result[test] = {"ours": o, "qemu": q, "samples": {k: rates[(test, k)]
-                                                          for k in ("ours", "qemu")}}
-        ratio = o["median"] / q["median"] if o and q else None
-        rows.append([label, bl.fmt(o and o["median"], "", 1), bl.fmt(q and q["median"], "", 1),
-                     bl.fmt(ratio, "x", 2)])
-    bl.print_table(["test", "ours (median)", "QEMU (median)", "ours/QEMU"], rows)
+        if test not in tests:
+            continue
+        sm = {k: bl.summary(rates[(test, k)]) for k in kinds}
+        result[test] = {**sm, "samples": {k: rates[(test, k)] for k in kinds}}
+        q = sm["qemu"]
+        row = [label]
+        for k in kinds:
+            row.append(bl.fmt(sm[k] and sm[k]["median"], "", 1))
+        for k in kinds[:-1]:
+            row.append(bl.fmt(sm[k]["median"] / q["median"] if sm[k] and q else None, "x", 2))
+        rows.append(row)
+    bl.print_table(["test", *(f"{k} (median)" for k in kinds),
+                    *(f"{k}/qemu" for k in kinds[:-1])], rows)
+    if "fs" in tests:
+        # per MiB read: what each process and the guest's interrupts cost
+        drows = []
+        for key, label in (("guest_mbs", "guest's own figure (MB/s, /proc/uptime)"),
+                           ("vmm_cpu_s", "VMM CPU ms per MiB"),
+                           ("virtiofsd_cpu_s", "virtiofsd CPU ms per MiB"),
+                           ("irqs", "guest virtio interrupts per MiB")):
+            row = [label]
+            for kind in kinds:
+                vals = [d[key] for d in diag[kind] if d.get(key) is not None]
+                if key != "guest_mbs":
+                    vals = [v * (1000 if key.endswith("_s") else 1) / FILE_MIB for v in vals]
+                sm = bl.summary(vals)
+                row.append(bl.fmt(sm and sm["median"], "", 2))
+            drows.append(row)
+        bl.print_table(["virtio-fs read, during the timed dd",
+                        *(f"{k} (median)" for k in kinds)], drows)
     if args.json:
         bl.write_json(args.json, result)
     return 0

@@ -5,7 +5,9 @@
 #             (sv.token), counts the entries of many/, unmounts
 #   fsroot    the root file system is virtiofs (root=TAG rootfstype=virtiofs)
 #   fsread    mounts TAG, reads big.bin sequentially (1 MiB reads) twice and
-#             gives the second read's time (bench/vhost.py)
+#             gives the second read's time, the virtio interrupts taken
+#             meanwhile and the clock source (bench/vhost.py, which also
+#             times it itself between the SVFSREAD start/end console lines)
 fstag=svfs
 for arg in $(cat /proc/cmdline); do
 	case $arg in
@@ -36,15 +38,27 @@ check_fsroot() {
 # seconds since boot, 10 ms resolution
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
+# interrupts taken so far by the virtio devices (the CPU columns added up)
+virtio_irqs() {
+	awk '/virtio/ {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i} END {print n + 0}' \
+		/proc/interrupts
+}
+
 check_fsread() {
 	mkdir -p /mnt/vfs
 	mount -t virtiofs "$fstag" /mnt/vfs || { echo "tag=$fstag error=mount"; return 1; }
 	dd if=/mnt/vfs/big.bin of=/dev/null bs=1M 2>/dev/null
+	i0=$(virtio_irqs)
+	echo "SVFSREAD start" >/dev/console
 	t0=$(uptime_s)
 	recs=$(dd if=/mnt/vfs/big.bin of=/dev/null bs=1M 2>&1 | sed -n 's/ records out//p')
 	t1=$(uptime_s)
+	echo "SVFSREAD end" >/dev/console
+	i1=$(virtio_irqs)
 	bytes=$(stat -c %s /mnt/vfs/big.bin)
+	clk=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)
 	umount /mnt/vfs
-	echo "bytes=$bytes records=$recs seconds=$(awk "BEGIN {print $t1 - $t0}")"
+	echo "bytes=$bytes records=$recs seconds=$(awk "BEGIN {print $t1 - $t0}")" \
+		"irqs=$((i1 - i0)) clocksource=$clk"
 	[ "$bytes" -gt 0 ]
 }

@@ -51,8 +51,7 @@ static void raise_irq(struct virtio_dev *dev)
  * to 1, and again at InterruptACK while bits are left.  A bit set again
  * before the driver acknowledged it sends nothing: the driver acknowledges
  * first and then looks at every ring, so it sees that work anyway.  Each edge
- * the driver would take for nothing costs it an interrupt and two MMIO exits
- * (virtiofsd's worker threads call once per request; docs/benchmarks.md).
+ * the driver would take for nothing costs it an interrupt and two MMIO exits.
  */
 void virtio_mmio_interrupt(struct virtio_dev *dev, uint32_t bits)
 {
