@@ -30,6 +30,7 @@ EXIT_INFRA=97
 EXIT_UNAVAILABLE=98
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mem=${HWVIRT_MEM:-3072}
+l1_args=${HWVIRT_L1_ARGS-kvm_amd.npt=0}
 cpus=${HWVIRT_CPUS:-2}
 hang=${HWVIRT_HANG:-60}
 silence=${HWVIRT_SILENCE:-900}
@@ -141,7 +142,7 @@ run_l1() {
 		-nodefaults -display none -no-reboot \
 		-chardev "$chr" -serial chardev:con -serial "file:$log" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS1 panic=-1 oops=panic mitigations=off random.trust_cpu=on" \
+		-append "console=ttyS1 panic=-1 oops=panic mitigations=off random.trust_cpu=on $l1_args" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$ctl,mount_tag=hwctl,security_model=none" \
 		-drive "file=$work/scratch.img,if=virtio,format=raw,cache=unsafe" \
