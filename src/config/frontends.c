@@ -175,7 +175,7 @@ static int dev_vhost_user_fs(struct parse_ctx *ctx, struct kvlist *kv)
 {
 	struct vm_config *cfg = ctx->cfg;
 	struct fs_config f = {0};
-	uint64_t qsize = 128;
+	uint64_t qsize = 1024;
 	int ret;
 
 	ret = dev_id(ctx, kv, &f.id, true);

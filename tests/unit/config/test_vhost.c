@@ -23,16 +23,16 @@ static void test_fs_good(void **state)
 	assert_string_equal(p.cfg.fs[0].id, "fs0");
 	assert_string_equal(p.cfg.fs[0].tag, "myfs");
 	assert_string_equal(p.cfg.fs[0].chardev, "c0");
-	assert_int_equal(p.cfg.fs[0].queue_size, 128);
+	assert_int_equal(p.cfg.fs[0].queue_size, 1024);
 	/* the chardev is the device's, not an early console */
 	assert_int_equal(p.cfg.nr_consoles, 0);
 	config_free(&p.cfg);
 
 	assert_int_equal(parse_line(&p, FS_BASE "-device vhost-user-fs-device,id=fs0,chardev=c0,"
 						"tag=123456789012345678901234567890123456,"
-						"queue-size=1024"),
+						"queue-size=128"),
 			 0);
-	assert_int_equal(p.cfg.fs[0].queue_size, 1024);
+	assert_int_equal(p.cfg.fs[0].queue_size, 128);
 	assert_int_equal(strlen(p.cfg.fs[0].tag), 36);
 	config_free(&p.cfg);
 }
