@@ -52,8 +52,8 @@ struct vsock_config {
 
 /* Limits of the user-space device (docs/vsock.md). */
 #define VSOCK_MAX_CONNS	      1023
-#define VSOCK_BUF_ALLOC	      (64u * 1024) /* per connection, guest -> host */
-#define VSOCK_MAX_PAYLOAD     (64u * 1024) /* one packet, either way */
+#define VSOCK_BUF_ALLOC	      (256u * 1024) /* per connection, guest -> host */
+#define VSOCK_MAX_PAYLOAD     (64u * 1024)  /* one packet, either way */
 #define VSOCK_CONNECT_MS      2000
 #define VSOCK_SHUTDOWN_MS     2000
 #define VSOCK_HOST_PORT_FIRST (1u << 30)

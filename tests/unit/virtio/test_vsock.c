@@ -374,7 +374,7 @@ static void guest_initiated(void **state)
 	close(ls);
 }
 
-/* The guest may not send beyond buf_alloc; a host that does not read costs 64 KiB. */
+/* The guest may not send beyond buf_alloc; a host that does not read costs VSOCK_BUF_ALLOC. */
 static void guest_credit_enforced(void **state)
 {
 	static uint8_t chunk[4096];
