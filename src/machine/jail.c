@@ -35,6 +35,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -237,49 +238,45 @@ void jail_done(void)
 	ns_net_fd = ns_mnt_fd = -1;
 }
 
-static pid_t child_pid;
-
 /*
- * The stop signals reach the VM's process through a handler (tgkill to its
- * first thread, which reads them from its signalfd) while the parent sits in
- * waitpid(): no sigwaitinfo(2) and no kill(2) for the supervisor's filter.
+ * The supervisor reads the stop signals and SIGCHLD from a signalfd made
+ * before its filter, passes a stop signal on to the VM's first thread (which
+ * reads it from its own signalfd) with tgkill, and reaps the VM's process:
+ * read, tgkill and wait4, no sigwaitinfo, kill or signal handler.
  */
-static void forward_signal(int sig)
-{
-	int e = errno;
-
-	syscall(SYS_tgkill, child_pid, child_pid, sig);
-	errno = e;
-}
-
 static int supervise(pid_t child)
 {
-	struct sigaction sa;
+	struct signalfd_siginfo si;
 	sigset_t set;
-	int status = 0;
+	int status = 0, sfd;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = forward_signal; /* no SA_RESTART: waitpid() is simply called again */
-	sigfillset(&sa.sa_mask);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGHUP, &sa, NULL) < 0 || sigprocmask(SIG_UNBLOCK, &set, NULL) < 0 ||
-	    seccomp_policy_install(&sc_policy_supervisor, "supervisor") < 0) {
+	sigaddset(&set, SIGCHLD);
+	sfd = -1;
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == 0)
+		sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0 || seccomp_policy_install(&sc_policy_supervisor, "supervisor") < 0) {
 		kill(child, SIGKILL);
 		waitpid(child, &status, 0);
 		return 1;
 	}
 	for (;;) {
-		pid_t r = waitpid(child, &status, 0);
+		/* the child may have ended before SIGCHLD was blocked: look first */
+		pid_t r = waitpid(child, &status, WNOHANG);
 
 		if (r == child)
 			break;
 		if (r < 0 && errno != EINTR)
 			return 1;
+		if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)
+			syscall(SYS_tgkill, child, child, (int)si.ssi_signo);
 	}
+	close(sfd);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
@@ -308,7 +305,6 @@ int jail_pidns_fork(const struct jail_config *j, pid_t *child)
 	}
 	if (pid > 0) {
 		close(alive[0]);
-		child_pid = pid;
 		*child = pid; /* alive[1] stays open in the parent until it exits */
 		return 0;
 	}

@@ -6,9 +6,11 @@
  * Threads are never created once a filter is in place (vCPUs and I/O threads
  * start before the main thread installs its own), so clone3, rseq and
  * set_robust_list, which glibc issues only while a thread starts, are on no
- * list.  The binary is static by default: the libc variants it issues are
- * fixed at build time (glibc on x86-64: newfstatat for every stat call,
- * epoll_wait, TCGETS/TCSETS; TCGETS2/TCSETS2 of newer libcs are allowed too).
+ * list; nor are exit and rt_sigprocmask, since no thread ever ends (a done
+ * thread parks in FUTEX_WAIT, util/park.h).  The binary is static by
+ * default: the libc variants it issues are fixed at build time (glibc on
+ * x86-64: newfstatat for every stat call, epoll_wait, TCGETS/TCSETS;
+ * TCGETS2/TCSETS2 of newer libcs are allowed too).
  *
  * The code keeps to one call per job so the lists stay short: clock_gettime
  * for every clock, sendmsg/recvmsg for every socket (util/sockpath.h), preadv2/
@@ -83,10 +85,8 @@
 	    RULE_NOTSET(mprotect, 2, PROT_EXEC, "prot without PROT_EXEC",                          \
 			"malloc growing a thread's arena"),                                        \
 	    RULE(munmap, "free(), io_uring rings"), RULE(brk, "malloc"),                           \
-	    MADVISE(MADV_DONTNEED, "free() trimming, a thread's stack at its end"),                \
-	    RULE(rt_sigprocmask, "glibc at thread and process exit"),                              \
-	    RULE(rt_sigreturn, "return from the vCPU kick handler"),                               \
-	    RULE(exit, "end of the thread"), RULE(exit_group, "end of the process"),               \
+	    MADVISE(MADV_DONTNEED, "free() trimming"),                                             \
+	    RULE(exit_group, "end of the process (threads never exit: util/park.h)"),              \
 	    RULE(clock_gettime, "the vDSO's fallback where the clocksource has no vDSO "           \
 				"(measured in the nested machine): timeouts, logs, the CMOS RTC, " \
 				"QMP event timestamps (no time(2), no gettimeofday(2))")
@@ -198,9 +198,9 @@ static const struct sc_rule main_rules[] = {
 
 /* -jail pidns=on: the parent outside the namespace, waiting for the VM's process. */
 static const struct sc_rule supervisor_rules[] = {
-    RULE(wait4, "the VM's exit status (waitpid(), interrupted by the signals below)"),
-    RULE(tgkill, "a handler passes SIGTERM/SIGINT/SIGHUP on to the VM's first thread"),
-    RULE(rt_sigreturn, "return from that handler"),
+    RULE(read, "SIGTERM/SIGINT/SIGHUP/SIGCHLD from its signalfd"),
+    RULE(wait4, "the VM's exit status (waitpid)"),
+    RULE(tgkill, "pass a stop signal on to the VM's first thread"),
     RULE(write, "messages on stderr and the -D log"),
     RULE(close, "the pidfile at exit"),
     RULE(newfstatat, "lstat before removing the pidfile"),

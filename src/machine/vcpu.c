@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,25 +15,55 @@
 #include "machine/seccomp_policy.h"
 #include "machine/vm.h"
 #include "util/log.h"
+#include "util/park.h"
 
 #define SIG_VCPU_KICK	SIGUSR1
 #define VCPU_STACK_SIZE (512 * 1024)
 
-static __thread struct vcpu *current_vcpu;
 static pid_t vmm_pid; /* for tgkill: pthread_kill would ask getpid() on every kick */
 
-static void kick_handler(int sig)
+/*
+ * The kick (SIGUSR1, tgkill to the vCPU thread) is blocked in every thread
+ * from the start (stop_signals_block()) and unblocked only while the vCPU is
+ * in KVM_RUN (KVM_SET_SIGNAL_MASK): KVM_RUN then returns EINTR, or at once
+ * when the kick came before it, and the pending signal is taken from the
+ * thread's signalfd.  No handler ever runs, so no filter needs rt_sigreturn.
+ */
+static int kick_setup(struct vcpu *vcpu)
 {
-	(void)sig;
-	if (current_vcpu)
-		current_vcpu->run->immediate_exit = 1;
+	union {
+		struct kvm_signal_mask m;
+		uint8_t buf[sizeof(struct kvm_signal_mask) + 8];
+	} km;
+	sigset_t cur, kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, SIG_VCPU_KICK);
+	if (pthread_sigmask(SIG_BLOCK, &kick, &cur))
+		return -EINVAL;
+	vcpu->kick_fd = signalfd(-1, &kick, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (vcpu->kick_fd < 0)
+		return -errno;
+	sigdelset(&cur, SIG_VCPU_KICK);
+	km.m.len = 8; /* the kernel's sigset_t on x86-64 and aarch64 */
+	memcpy(km.m.sigset, &cur, 8);
+	if (ioctl(vcpu->fd, KVM_SET_SIGNAL_MASK, &km.m) < 0)
+		return -errno;
+	return 0;
+}
+
+static void kick_take(struct vcpu *vcpu)
+{
+	struct signalfd_siginfo si;
+
+	while (read(vcpu->kick_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
 }
 
 int vcpu_create(struct vm *vm, unsigned id, struct vcpu *vcpu)
 {
-	static bool handler_installed;
-
 	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->kick_fd = -1;
 	vmm_pid = getpid();
 	vcpu->vm = vm;
 	vcpu->id = id;
@@ -47,13 +78,6 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu *vcpu)
 		vcpu->fd = -1;
 		return err;
 	}
-	if (!handler_installed) {
-		struct sigaction sa = {.sa_handler = kick_handler};
-
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIG_VCPU_KICK, &sa, NULL);
-		handler_installed = true;
-	}
 	return 0;
 }
 
@@ -63,7 +87,9 @@ void vcpu_destroy(struct vcpu *vcpu)
 		munmap(vcpu->run, vcpu->vm->vcpu_mmap_size);
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
-	vcpu->fd = -1;
+	if (vcpu->kick_fd >= 0)
+		close(vcpu->kick_fd);
+	vcpu->fd = vcpu->kick_fd = -1;
 	vcpu->run = NULL;
 }
 
@@ -139,27 +165,28 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	char name[16];
-	sigset_t set;
+	int err;
 
-	current_vcpu = vcpu;
 	atomic_store(&vcpu->tid, (int)syscall(SYS_gettid));
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name);
-	sigemptyset(&set);
-	sigaddset(&set, SIG_VCPU_KICK);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	err = kick_setup(vcpu);
+	if (err < 0)
+		pr_err("vcpu%u: kick set-up: %s", vcpu->id, strerror(-err));
 	/* before the guest runs a single instruction on this vCPU */
-	if (seccomp_policy_install(&sc_policy_vcpu, name) < 0) {
+	if (err < 0 || seccomp_policy_install(&sc_policy_vcpu, name) < 0) {
 		vm_request_shutdown(vcpu->vm, SHUTDOWN_ERROR, 1);
-		return NULL;
+		thread_park(&vcpu->parked);
 	}
 
 	while (wait_runnable(vcpu)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			int err = errno;
-
-			vcpu->run->immediate_exit = 0;
-			if (err == EINTR || err == EAGAIN)
+			err = errno;
+			if (err == EINTR) {
+				kick_take(vcpu);
+				continue;
+			}
+			if (err == EAGAIN)
 				continue;
 			pr_err("vcpu%u: KVM_RUN failed: %s", vcpu->id, strerror(err));
 			fprintf(stderr, "stratovirt: vcpu%u: KVM_RUN failed: %s\n", vcpu->id,
@@ -170,6 +197,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu))
 			break;
 	}
+	thread_park(&vcpu->parked); /* no thread exit: see util/park.h */
 	return NULL;
 }
 
@@ -201,6 +229,6 @@ void vcpu_kick(struct vcpu *vcpu)
 void vcpu_join(struct vcpu *vcpu)
 {
 	if (vcpu->started)
-		pthread_join(vcpu->thread, NULL);
+		thread_wait_parked(&vcpu->parked);
 	vcpu->started = false;
 }

@@ -18,6 +18,8 @@ struct vcpu {
 	pthread_t thread;
 	atomic_int tid;
 	bool started;
+	atomic_int parked; /* its work is done (util/park.h) */
+	int kick_fd;	   /* signalfd that takes the kick (SIGUSR1) after KVM_RUN */
 };
 
 int vcpu_create(struct vm *vm, unsigned id, struct vcpu *vcpu);

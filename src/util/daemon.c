@@ -343,6 +343,8 @@ void stop_signals_block(void)
 	sigset_t set;
 
 	stop_set(&set);
+	/* the vCPU kick too: it is only ever taken inside KVM_RUN (machine/vcpu.c) */
+	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }

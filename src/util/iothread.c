@@ -15,6 +15,7 @@
 #include "machine/vm.h"
 #include "util/evloop.h"
 #include "util/log.h"
+#include "util/park.h"
 
 #define IOTHREAD_NAME_MAX 16 /* TASK_COMM_LEN, with the NUL */
 
@@ -23,6 +24,7 @@ struct iothread {
 	struct evloop *loop;
 	pthread_t thread;
 	bool joinable;
+	atomic_int parked; /* the loop has ended (util/park.h) */
 	pid_t tid;
 	int run_ret;
 	/* start-up handshake */
@@ -56,12 +58,13 @@ static void *iothread_main(void *opaque)
 		pthread_cond_broadcast(&t->cond);
 	}
 	pthread_mutex_unlock(&t->lock);
-	if (t->hook_ret < 0)
-		return NULL;
-
-	t->run_ret = evloop_run(t->loop);
-	if (t->run_ret < 0)
-		pr_err("iothread '%s': event loop failed: %s\n", t->id, strerror(-t->run_ret));
+	if (t->hook_ret >= 0) {
+		t->run_ret = evloop_run(t->loop);
+		if (t->run_ret < 0)
+			pr_err("iothread '%s': event loop failed: %s\n", t->id,
+			       strerror(-t->run_ret));
+	}
+	thread_park(&t->parked); /* no thread exit: see util/park.h */
 	return NULL;
 }
 
@@ -131,7 +134,7 @@ void iothread_stop(struct iothread *t)
 		return;
 	iothread_release(t, NULL);
 	evloop_stop(t->loop);
-	pthread_join(t->thread, NULL);
+	thread_wait_parked(&t->parked);
 	t->joinable = false;
 }
 

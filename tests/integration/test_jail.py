@@ -272,7 +272,7 @@ def test_every_fd_is_accounted_for(vmm_bin, guest_elf, kvm, tmp_path):
     assert not [k for k in kinds if k.startswith("unknown")], kinds
     assert len(kinds["kvm"]) == 1 and len(kinds["kvm-vm"]) == 1, kinds
     assert len(kinds["kvm-vcpu"]) == 2, kinds
-    assert len(kinds["signalfd"]) == 1, kinds
+    assert len(kinds["signalfd"]) == 3, kinds  # the main loop's, each vCPU's kick
     assert len(kinds["socket"]) == 2, kinds  # listener + the connected client
     # the main loop, the I/O thread's, QMP's wait for its last replies at exit
     assert len(kinds["epoll"]) == 3, kinds

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,16 +61,25 @@ static void read_comm(pid_t tid, char *buf, size_t len)
 }
 
 /*
- * pthread_join() returns once the kernel has cleared the thread's tid, a
- * moment before its /proc entry goes: allow it a second to vanish.
+ * A stopped I/O thread does not exit (util/park.h): it sits in FUTEX_WAIT
+ * for ever, and its loop no longer runs.  /proc/self/task/TID/syscall starts
+ * with the number of the syscall it is blocked in (202 on x86-64, 98 on
+ * aarch64: futex).  Allow it a second to get there.
  */
-static bool task_gone(pid_t tid)
+static bool task_parked(pid_t tid)
 {
-	char path[64];
+	char path[64], buf[64];
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
 	for (int i = 0; i < 1000; i++) {
-		if (access(path, F_OK) < 0)
+		FILE *f = fopen(path, "r");
+		bool in_futex = false;
+
+		if (f) {
+			in_futex = fgets(buf, sizeof(buf), f) && atoi(buf) == SYS_futex;
+			fclose(f);
+		}
+		if (in_futex)
 			return true;
 		usleep(1000);
 	}
@@ -127,7 +137,7 @@ static void test_start_stop(void **state)
 	read_comm(tid, comm, sizeof(comm));
 	assert_string_equal(comm, "iothread-io1");
 	iothread_stop(t);
-	assert_true(task_gone(tid));
+	assert_true(task_parked(tid));
 	iothread_stop(t); /* idempotent */
 	iothread_destroy(t);
 }
@@ -403,8 +413,8 @@ static void test_vm_iothreads(void **state)
 	assert_int_equal(n, 2);
 
 	join->exit(&vm); /* vm_destroy: first exit */
-	assert_true(task_gone(tids[0]));
-	assert_true(task_gone(tids[1]));
+	assert_true(task_parked(tids[0]));
+	assert_true(task_parked(tids[1]));
 	/* a device exit may still remove its fds from a stopped thread's loop */
 	{
 		int fd = eventfd(0, EFD_CLOEXEC);
