@@ -135,6 +135,9 @@ static const struct sc_rule vcpu_rules[] = {
     DEVICE_IOCTLS,
     RULE(epoll_ctl, "a device's fds added to its loop at activation"),
     RULE(timerfd_settime, "virtio-blk I/O limits re-armed by a notify"),
+    RULE(io_uring_enter, "a guest reset waits for the disk's in-flight requests"),
+    RULE(preadv2, "that wait finishes a short read synchronously"),
+    RULE(pwritev2, "and a short write"),
     MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),
     RULE(sendmsg, "vhost-user messages at device activation"),
     RULE(recvmsg, "vhost-user replies at device activation"),
@@ -196,6 +199,7 @@ static const struct sc_rule main_rules[] = {
 
 /* -jail pidns=on: the parent outside the namespace, waiting for the VM's process. */
 static const struct sc_rule supervisor_rules[] = {
+    RULE(read, "SIGTERM/SIGINT/SIGHUP/SIGCHLD from its signalfd (machine/jail.c)"),
     RULE(rt_sigtimedwait, "sigwaitinfo() for SIGTERM/SIGINT/SIGHUP/SIGCHLD"),
     RULE(kill, "pass a stop signal on to the VM's process"),
     RULE(wait4, "the VM's exit status"),
