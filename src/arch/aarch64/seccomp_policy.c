@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: MulanPSL-2.0
 /*
  * The aarch64 allow-lists: the same thread kinds and entries as
- * src/machine/seccomp_policy.c (x86-64), with aarch64's syscalls.  arm64 has
- * only the generic syscall table: glibc's poll() is ppoll, epoll_wait() is
- * epoll_pwait, unlink() is unlinkat; there is no time(); the vCPU's register
- * dump reads KVM_GET_ONE_REG instead of KVM_GET_REGS/SREGS/TRANSLATE.
- *
- * Threads are never created once a filter is in place, so clone3, rseq and
- * set_robust_list are on no list (as on x86-64).  While the x86-64 lists are
- * being narrowed to one call per job, these hold both spellings (readv and
- * preadv2, send and sendmsg, ...).
+ * src/machine/seccomp_policy.c (x86-64, whose comments give the reasons),
+ * with aarch64's syscalls.  arm64 has only the generic syscall table:
+ * glibc's epoll_wait() is epoll_pwait and unlink() is unlinkat; the vCPU's
+ * register dump reads KVM_GET_ONE_REG instead of the x86 register ioctls.
+ * Keep the two files in step: a call added there is added here.
  */
 #include "machine/seccomp_policy.h"
 
@@ -79,12 +75,11 @@
 	    RULE_NOTSET(mprotect, 2, PROT_EXEC, "prot without PROT_EXEC",                          \
 			"malloc growing a thread's arena"),                                        \
 	    RULE(munmap, "free(), io_uring rings"), RULE(brk, "malloc"),                           \
-	    MADVISE(MADV_DONTNEED, "free() trimming, a thread's stack at its end"),                \
-	    RULE(rt_sigprocmask, "glibc at thread and process exit"),                              \
-	    RULE(rt_sigreturn, "return from the vCPU kick handler"),                               \
-	    RULE(exit, "end of the thread"), RULE(exit_group, "end of the process"),               \
+	    MADVISE(MADV_DONTNEED, "free() trimming"),                                             \
+	    RULE(exit_group, "end of the process (threads never exit: util/park.h)"),              \
 	    RULE(clock_gettime, "the vDSO's fallback where the clocksource has no vDSO "           \
-				"(measured in the nested machine): reply timeouts, logs")
+				"(measured in the nested machine): timeouts, logs, the CMOS RTC, " \
+				"QMP event timestamps (no time(2), no gettimeofday(2))")
 
 /* fstat() only: stdio sizes a stream's buffer at its first write (the -D log) */
 #define FSTAT_ONLY                                                                                 \
@@ -110,21 +105,21 @@
 
 /* Event loops: epoll, block I/O, taps, sockets. */
 #define LOOP_RULES                                                                                 \
-	RULE(epoll_pwait, "the event loop (glibc's epoll_wait)"),                                  \
+	RULE(epoll_pwait, "the event loop (glibc\'s epoll_wait)"),                                 \
 	    RULE(epoll_ctl, "fds added and removed by devices"),                                   \
-	    RULE(io_uring_enter, "virtio-blk requests"), RULE(readv, "tap receive"),               \
-	    RULE(writev, "tap transmit"), RULE(preadv, "virtio-blk without io_uring (aio=off)"),   \
-	    RULE(pwritev, "virtio-blk without io_uring"),                                          \
-	    RULE(preadv2, "readv/preadv with offset -1 (the file position)"),                      \
-	    RULE(pwritev2, "writev/pwritev with offset -1"),                                       \
+	    RULE(io_uring_enter, "virtio-blk requests"),                                           \
+	    RULE(preadv2, "tap receive, virtio-rng's source, virtio-blk without io_uring "         \
+			  "(aio=off); offset -1 stands for readv(2)"),                             \
+	    RULE(pwritev2, "tap transmit, virtio-blk without io_uring; offset -1 for writev(2)"),  \
 	    RULE(fallocate, "virtio-blk discard and write-zeroes"),                                \
 	    RULE(fdatasync, "virtio-blk flush without io_uring"),                                  \
-	    RULE(timerfd_create, "virtio-blk I/O limits (timer created at first throttling)"),     \
-	    RULE(timerfd_settime, "virtio-blk I/O limits"),                                        \
+	    RULE(timerfd_settime, "I/O limits of virtio-blk and -rng, vsock deadlines (every "     \
+				  "timerfd is made at start-up)"),                                 \
 	    MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),                               \
-	    RULE(sendmsg, "vhost-user and vsock connections (fds with SCM_RIGHTS)"),               \
-	    RULE(recvmsg, "vhost-user replies, vsock connections"),                                \
-	    RULE(recvfrom, "vsock: CONNECT line (recv, MSG_PEEK)"),                                \
+	    RULE(sendmsg, "vhost-user (fds with SCM_RIGHTS), vsock connections, QMP replies "      \
+			  "(for send(2), which is sendto)"),                                       \
+	    RULE(recvmsg, "vhost-user replies, vsock connections and their CONNECT line (for "     \
+			  "recv(2), which is recvfrom)"),                                          \
 	    RULE(shutdown, "vsock: a guest SHUTDOWN passed to the host socket")
 
 static const struct sc_rule vcpu_rules[] = {
@@ -135,14 +130,14 @@ static const struct sc_rule vcpu_rules[] = {
     DEVICE_IOCTLS,
     RULE(epoll_ctl, "a device's fds added to its loop at activation"),
     RULE(timerfd_settime, "virtio-blk I/O limits re-armed by a notify"),
-    RULE(io_uring_enter, "a guest reset waits for the disk's in-flight requests"),
-    RULE(preadv2, "that wait finishes a short read synchronously"),
-    RULE(pwritev2, "and a short write"),
     MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),
     RULE(sendmsg, "vhost-user messages at device activation"),
     RULE(recvmsg, "vhost-user replies at device activation"),
-    RULE(ppoll, "vhost-user reply timeout (glibc's poll)"),
     RULE(eventfd2, "vhost call eventfds, made at the first DRIVER_OK"),
+    RULE(io_uring_enter, "a reset (the guest writes Status 0) waits for the disk's "
+			 "in-flight requests (found by the storm test)"),
+    RULE(preadv2, "that wait finishes a short read synchronously"),
+    RULE(pwritev2, "and a short write"),
 };
 
 static const struct sc_rule iothread_rules[] = {
@@ -151,7 +146,6 @@ static const struct sc_rule iothread_rules[] = {
     DEVICE_IOCTLS,
     LOOP_RULES,
     RULE(accept4, "vsock listening socket (iothread=)"),
-    RULE(sendto, "vsock: OK line to the host (send)"),
     RULE_EQ_TXT(socket, 0, AF_UNIX, "AF_UNIX",
 		"vsock connections to host unix sockets (iothread=)"),
     RULE(connect, "the socket above"),
@@ -182,33 +176,25 @@ static const struct sc_rule main_rules[] = {
     FCNTL(F_DUPFD_CLOEXEC, "a duplicate of a passed fd"),
     FCNTL(F_OFD_GETLK, "image locks of hot-plugged drives"),
     FCNTL(F_OFD_SETLK, "image locks"),
-    RULE(eventfd2, "eventfds of hot-plugged devices"),
-    RULE(io_uring_setup, "io_uring of a hot-plugged drive"),
-    RULE(io_uring_register, "its eventfd"),
+    RULE(eventfd2, "vhost call eventfds of a NIC hot-plugged with vhost=on (netdev_add)"),
     RULE(accept4, "QMP and vsock listening sockets"),
-    RULE(sendto, "QMP replies and events (send)"),
     RULE_EQ_TXT(socket, 0, AF_UNIX, "AF_UNIX",
 		"vsock connections to host unix sockets, vhost-user"),
     RULE(connect, "the socket above"),
-    RULE(ppoll, "QMP output back-pressure, vhost-user reply timeout (glibc's poll)"),
-    RULE(mremap, "realloc of large buffers"),
     RULE(tgkill, "the vCPU kick (SIGUSR1) on pause and at exit"),
-    RULE(gettimeofday, "QMP event timestamps, where the vDSO falls back to the syscall"),
-    RULE(unlinkat, "the QMP socket, the pidfile and a created -mem-path file at exit (unlink)"),
+    RULE(unlinkat,
+	 "the QMP socket, the pidfile and a created -mem-path file at exit (glibc\'s unlink)"),
 };
 
 /* -jail pidns=on: the parent outside the namespace, waiting for the VM's process. */
 static const struct sc_rule supervisor_rules[] = {
-    RULE(read, "SIGTERM/SIGINT/SIGHUP/SIGCHLD from its signalfd (machine/jail.c)"),
-    RULE(rt_sigtimedwait, "sigwaitinfo() for SIGTERM/SIGINT/SIGHUP/SIGCHLD"),
-    RULE(kill, "pass a stop signal on to the VM's process"),
-    RULE(wait4, "the VM's exit status"),
-    RULE(tgkill, "a stop signal passed on to the VM's first thread"),
-    RULE(rt_sigreturn, "return from a signal handler"),
+    RULE(read, "SIGTERM/SIGINT/SIGHUP/SIGCHLD from its signalfd"),
+    RULE(wait4, "the VM's exit status (waitpid)"),
+    RULE(tgkill, "pass a stop signal on to the VM's first thread"),
     RULE(write, "messages on stderr and the -D log"),
     RULE(close, "the pidfile at exit"),
     RULE(newfstatat, "lstat before removing the pidfile"),
-    RULE(unlinkat, "the pidfile at exit (unlink)"),
+    RULE(unlinkat, "the pidfile at exit (glibc\'s unlink)"),
     RULE(munmap, "free() at exit"),
     RULE(brk, "free() at exit"),
     MADVISE(MADV_DONTNEED, "free() trimming"),
