@@ -66,6 +66,16 @@ static void read_comm(pid_t tid, char *buf, size_t len)
  * with the number of the syscall it is blocked in (202 on x86-64, 98 on
  * aarch64: futex).  Allow it a second to get there.
  */
+/*
+ * Under qemu-user (the aarch64 build's tests on an x86-64 host) the file
+ * shows the host's own syscall: x86-64's futex is 202.
+ */
+#if defined(__aarch64__)
+#define HOST_FUTEX 202
+#else
+#define HOST_FUTEX SYS_futex
+#endif
+
 static bool task_parked(pid_t tid)
 {
 	char path[64], buf[64];
@@ -76,7 +86,8 @@ static bool task_parked(pid_t tid)
 		bool in_futex = false;
 
 		if (f) {
-			in_futex = fgets(buf, sizeof(buf), f) && atoi(buf) == SYS_futex;
+			in_futex = fgets(buf, sizeof(buf), f) &&
+				   (atoi(buf) == SYS_futex || atoi(buf) == HOST_FUTEX);
 			fclose(f);
 		}
 		if (in_futex)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "arch/arch.h"
 #include "machine/vcpu.h"
 #include "machine/vm.h"
 #include "qmp/commands.h"
@@ -346,9 +347,14 @@ static void test_system_powerdown(void **state)
 	run("system_powerdown", NULL);
 	assert_int_equal(json_array_size(out), 1);
 	assert_string_equal(err_class(0), "GenericError");
-	assert_string_equal(err_desc(0),
-			    "system_powerdown: the machine has no power button "
-			    "(-machine acpi=off leaves out the ACPI tables and their GED)");
+	if (strcmp(arch_info.target, "x86_64"))
+		assert_string_equal(err_desc(0),
+				    "system_powerdown is not supported yet on aarch64: "
+				    "the machine has no power button");
+	else
+		assert_string_equal(err_desc(0),
+				    "system_powerdown: the machine has no power button "
+				    "(-machine acpi=off leaves out the ACPI tables and their GED)");
 	vm.power_button = fake_power_button;
 	run("system_powerdown", NULL);
 	assert_int_equal(presses, 1);
