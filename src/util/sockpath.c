@@ -130,70 +130,11 @@ int sockpath_check(const char *path, char *err, size_t errlen)
 	return ret < 0 ? ret : 0;
 }
 
-/*
- * Binds fd, listens, and only then shows the socket at path, so a client that
- * sees the path never finds it refusing connections (a client polling for the
- * file, as container runtimes do, would otherwise race bind() and listen()).
- * The socket is bound at a temporary name beside path and linked into place;
- * link() never replaces a file, so something that appeared meanwhile is an
- * error.  A path too long for the temporary name, or whose temporary name
- * exists, is bound directly.
- */
-static int listen_at(int fd, const char *path, struct sockaddr_un *addr, int backlog,
-		     struct sockpath_owned *owned, char *err, size_t errlen)
-{
-	struct sockaddr_un tmp = {.sun_family = AF_UNIX};
-	const char *bound = path;
-	struct stat st;
-	int e, n;
-
-	n = snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d~", path, (int)getpid());
-	/* never a name that exists already: that file is not ours to touch */
-	if (n > 0 && (size_t)n < sizeof(tmp.sun_path) && lstat(tmp.sun_path, &st) < 0 &&
-	    errno == ENOENT) {
-		bound = tmp.sun_path;
-		addr = &tmp;
-	}
-	/* bind() never replaces a file: if something appeared meanwhile, it fails. */
-	if (bind(fd, (struct sockaddr *)addr, sizeof(*addr)) < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot bind socket '%s': %s", bound, strerror(e));
-		return -e;
-	}
-	if (lstat(bound, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		/* removed or replaced between bind() and lstat(): not ours to touch */
-		snprintf(err, errlen, "socket '%s' disappeared after bind", bound);
-		return -EAGAIN;
-	}
-	if (listen(fd, backlog) < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot listen on socket '%s': %s", path, strerror(e));
-		unlink(bound);
-		return -e;
-	}
-	if (bound != path) {
-		e = link(bound, path) < 0 ? errno : 0;
-		unlink(bound);
-		if (e) {
-			snprintf(err, errlen, "cannot create socket '%s': %s", path, strerror(e));
-			return -e;
-		}
-	}
-	owned->dev = st.st_dev;
-	owned->ino = st.st_ino;
-	owned->path = strdup(path);
-	if (!owned->path) {
-		unlink(path);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 int sockpath_listen(const char *path, int backlog, struct sockpath_owned *owned, char *err,
 		    size_t errlen)
 {
 	struct sockaddr_un addr;
+	struct stat st;
 	int fd, ret, e;
 
 	owned->path = NULL;
@@ -219,10 +160,34 @@ int sockpath_listen(const char *path, int backlog, struct sockpath_owned *owned,
 		snprintf(err, errlen, "cannot create socket for '%s': %s", path, strerror(e));
 		return -e;
 	}
-	ret = listen_at(fd, path, &addr, backlog, owned, err, errlen);
-	if (ret < 0) {
+	/* bind() never replaces a file: if something appeared meanwhile, it fails. */
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot bind socket '%s': %s", path, strerror(e));
 		close(fd);
-		return ret;
+		return -e;
+	}
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		/* removed or replaced between bind() and lstat(): not ours to touch */
+		snprintf(err, errlen, "socket '%s' disappeared after bind", path);
+		close(fd);
+		return -EAGAIN;
+	}
+	owned->dev = st.st_dev;
+	owned->ino = st.st_ino;
+	owned->path = strdup(path);
+	if (!owned->path) {
+		unlink(path);
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (listen(fd, backlog) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot listen on socket '%s': %s", path, strerror(e));
+		sockpath_release(owned);
+		close(fd);
+		return -e;
 	}
 	return fd;
 }
