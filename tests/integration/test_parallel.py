@@ -103,7 +103,18 @@ class Vm:
     def stop(self):
         if self.how == "quit":
             if wait_path(self.sock, 30, self.proc):
-                with Qmp(self.sock, timeout=30) as q:
+                # The path appears at bind(), listen() follows: a connect in
+                # between is refused (seen once with 50 VMs starting), so retry.
+                end = time.monotonic() + 10
+                while True:
+                    try:
+                        q = Qmp(self.sock, timeout=30)
+                        break
+                    except ConnectionRefusedError:
+                        if time.monotonic() > end:
+                            raise
+                        time.sleep(0.05)
+                with q:
                     q.cmd("quit")
         elif self.how == "sigterm":
             if wait_path(self.pidfile, 30, self.proc):
