@@ -63,7 +63,7 @@ echo "== integration tests (hwvirt-marked ones inside the nested machine on kvm_
 echo "== integration tests on the ASan/UBSan VMM =="
 asan_logs=$(mktemp -d /tmp/sv-asan-logs.XXXXXX)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=16:log_path=$asan_logs/asan \
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$asan_logs/ubsan \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$asan_logs/ubsan \
 	STRATOVIRT_BIN=$repo/scripts/asan-vmm.sh SV_ASAN_VMM=$repo/build-asan/stratovirt \
 	SVGUEST_ELF=$repo/build-asan/tests/guest/svguest.elf \
 	SVGUEST_BIN=$repo/build-asan/tests/guest/svguest.bin \

@@ -112,7 +112,8 @@ static void queue_text(const char *text, size_t len)
 			srv.dead = true;
 			return;
 		}
-		memcpy(p, srv.out, srv.out_len);
+		if (srv.out_len)
+			memcpy(p, srv.out, srv.out_len);
 		free(srv.out);
 		srv.out = p;
 		srv.out_cap = cap;

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SECCOMP_MODE
 from qmpclient import QmpVm
 
 HOLD = "svtest=1 exit=i8042 tests=hold hold=1000000"
@@ -106,7 +107,7 @@ def test_full_jail(root, vmm_bin, guest_elf, kvm, tmp_path, jail_dir, pidns):
             for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
                 assert int(st[cap], 16) == 0, (name, cap, st[cap])
             assert st["NoNewPrivs"].strip() == "1", name
-            assert st["Seccomp"].strip() == "2", name
+            assert st["Seccomp"].strip() == SECCOMP_MODE, name
             # the root of every thread is the jail directory
             troot = Path(f"/proc/{pid}/task/{tid}/root")
             assert os.stat(troot).st_ino == os.stat(jail_dir).st_ino, name
@@ -120,7 +121,7 @@ def test_full_jail(root, vmm_bin, guest_elf, kvm, tmp_path, jail_dir, pidns):
         if pidns:
             assert status(pid)["NSpid"].split()[-1] == "1"  # pid 1 inside
             # the parent outside waits under its own, small filter
-            assert status(vm.proc.pid)["Seccomp"].strip() == "2"
+            assert status(vm.proc.pid)["Seccomp"].strip() == SECCOMP_MODE
         lim = limits(pid)
         assert lim["Max open files"] == ("256", "256"), lim
         assert lim["Max locked memory"] == (str(4 << 20), str(4 << 20)), lim
