@@ -1,8 +1,8 @@
 #!/bin/bash
 # Build (or reuse from the cache) the arm64 demo/test guest: the kernel Image
-# (guest/build-kernel-arm64.sh: Debian's linux-source-6.1 cross-built with
+# (guest/build-kernel.sh arm64: Debian's linux-source-6.1 cross-built with
 # guest/kernel-arm64.config) and the busybox initramfs
-# (guest/build-initrd-arm64.sh: the same guest/init and checks as x86_64).
+# (guest/build-initrd.sh arm64: the same guest/init and checks as x86_64).
 #
 # Prints, as its last two stdout lines:
 #   KERNEL_DIR=<dir with Image, vmlinux, config>
@@ -34,8 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-kernel_dir=$("$here/build-kernel-arm64.sh" | tail -n 1)
-initrd=$("$here/build-initrd-arm64.sh" | tail -n 1)
+kernel_dir=$("$here/build-kernel.sh" arm64 | tail -n 1)
+initrd=$("$here/build-initrd.sh" arm64 | tail -n 1)
 [ -s "$kernel_dir/Image" ] || { echo "build-arm64.sh: error: kernel build gave no Image" >&2; exit 1; }
 [ -s "$initrd" ] || { echo "build-arm64.sh: error: initrd build gave no file" >&2; exit 1; }
 echo "KERNEL_DIR=$kernel_dir"

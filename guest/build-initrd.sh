@@ -1,49 +1,105 @@
 #!/bin/bash
-# Build the busybox initramfs of the StratoVirt demo/test guest.
+# Build the busybox initramfs of the StratoVirt demo/test guest, for x86_64
+# or arm64: a static busybox, guest/init, guest/checks.d and the test agents
+# (guest/agent/*.c) built static.
 #
-#   guest/build-initrd.sh            build (or reuse) and print the initrd path
+#   guest/build-initrd.sh [x86_64|arm64]   build (or reuse) and print the initrd path
 #
 # Output: ${STRATOVIRT_GUEST_CACHE:-/var/cache/stratovirt-guest}/initrd-<hash>/initrd.cpio.gz
-# (newc cpio, gzip). <hash> covers the busybox-static package version, the
-# gcc version, guest/init, guest/agent/agent.c (the test agent, built here
-# with gcc -static as /bin/svagent), guest/checks.d/*.sh (more checks, put
-# in /etc/svcheck.d) and this script. When the file exists the script only prints its
-# path. Progress goes to stderr; the last line on stdout is the initrd path.
-# Needs root (or fakeroot) for the /dev/console node.
+# (x86_64, the default) or initrd-arm64-<hash>/initrd.cpio.gz (arm64); newc
+# cpio, gzip, the same bytes for the same inputs.
+#   x86_64: the host's busybox-static ($BUSYBOX, default /bin/busybox); the
+#           agents svagent, svvsock and svpwrbtn built with gcc -static.
+#   arm64:  Debian's arm64 busybox-static, fetched once (apt-get download with
+#           a private apt state, scripts/hwvirt-arm64/fetch-deb.sh) into
+#           <cache>/busybox-static-arm64/; svagent and svvsock cross-built with
+#           aarch64-linux-gnu-gcc -static ($CROSS_COMPILE).
+# <hash> covers the busybox-static package version, the compiler's version,
+# guest/init, guest/agent/*.c, guest/checks.d/*.sh (more checks, put in
+# /etc/svcheck.d) and this script. When the file exists the script only
+# prints its path. Progress goes to stderr; the last line on stdout is the
+# initrd path. Needs root (or fakeroot) for the /dev/console node.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+arch=${1:-x86_64}
 cache_root=${STRATOVIRT_GUEST_CACHE:-/var/cache/stratovirt-guest}
-busybox=${BUSYBOX:-/bin/busybox}
-
-log() { echo "build-initrd: $*" >&2; }
-die() { echo "build-initrd: error: $*" >&2; exit 1; }
-
-[ -x "$busybox" ] || die "$busybox not found (apt-get install busybox-static)"
-# ldd exits 1 on a static binary, so read its output rather than a pipeline
-# status (pipefail); `file` is not on a fresh machine.
-ldd_out=$(ldd "$busybox" 2>&1 || true)
-case "$ldd_out" in
-*"not a dynamic executable"* | *"statically linked"*) ;;
-*) die "$busybox is not statically linked (apt-get install busybox-static)" ;;
+case $arch in
+x86_64)
+    cross=
+    prefix=initrd
+    agents=(agent:svagent vsock:svvsock pwrbtn:svpwrbtn)
+    ;;
+arm64)
+    cross=${CROSS_COMPILE:-aarch64-linux-gnu-}
+    prefix=initrd-arm64
+    agents=(agent:svagent vsock:svvsock)
+    ;;
+*)
+    echo "usage: $0 [x86_64|arm64]" >&2
+    exit 2
+    ;;
 esac
-command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
 
-bb_id=$(dpkg-query -W -f='${Package} ${Version}' busybox-static 2>/dev/null || true)
-[ -n "$bb_id" ] || bb_id=$(sha256sum "$busybox" | cut -c1-64)
+log() { echo "build-initrd ($arch): $*" >&2; }
+die() { echo "build-initrd ($arch): error: $*" >&2; exit 1; }
+
+command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
+command -v "${cross}gcc" >/dev/null ||
+    die "${cross}gcc not found (apt-get install ${cross:+gcc-aarch64-linux-gnu libc6-dev-arm64-cross}${cross:-build-essential})"
+mkdir -p "$cache_root"
+
+if [ "$arch" = x86_64 ]; then
+    busybox=${BUSYBOX:-/bin/busybox}
+    [ -x "$busybox" ] || die "$busybox not found (apt-get install busybox-static)"
+    # ldd exits 1 on a static binary, so read its output rather than a
+    # pipeline status (pipefail); `file` is not on a fresh machine.
+    ldd_out=$(ldd "$busybox" 2>&1 || true)
+    case "$ldd_out" in
+    *"not a dynamic executable"* | *"statically linked"*) ;;
+    *) die "$busybox is not statically linked (apt-get install busybox-static)" ;;
+    esac
+    bb_id=$(dpkg-query -W -f='${Package} ${Version}' busybox-static 2>/dev/null || true)
+    [ -n "$bb_id" ] || bb_id=$(sha256sum "$busybox" | cut -c1-64)
+    bb_id="busybox: $bb_id"
+else
+    # Debian's arm64 busybox-static, fetched once.
+    bbdir=$cache_root/busybox-static-arm64
+    if [ ! -s "$bbdir/BUILD-INFO" ]; then
+        exec 8>"$bbdir.lock"
+        flock 8
+        if [ ! -s "$bbdir/BUILD-INFO" ]; then
+            rm -rf "$bbdir.tmp"
+            mkdir -p "$bbdir.tmp/deb"
+            log "fetching busybox-static for arm64"
+            "$repo/scripts/hwvirt-arm64/fetch-deb.sh" "$bbdir.tmp/deb" busybox-static \
+                || die "cannot fetch busybox-static for arm64"
+            deb=$(ls "$bbdir.tmp"/deb/*.deb)
+            dpkg-deb -x "$deb" "$bbdir.tmp/x"
+            install -m 0755 "$bbdir.tmp/x/bin/busybox" "$bbdir.tmp/busybox"
+            echo "busybox: $(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version) $(dpkg-deb -f "$deb" Architecture)" \
+                >"$bbdir.tmp/BUILD-INFO"
+            rm -rf "$bbdir.tmp/deb" "$bbdir.tmp/x" "$bbdir"
+            mv "$bbdir.tmp" "$bbdir"
+        fi
+        exec 8>&-
+    fi
+    busybox=$bbdir/busybox
+    bb_id=$(cat "$bbdir/BUILD-INFO")
+fi
 
 hash=$(
     {
-        echo "busybox: $bb_id"
-        echo "cc: $(gcc --version | head -1)"
-        for f in "$here/init" "$here/agent/agent.c" "$here/agent/vsock.c" "$here/agent/pwrbtn.c" "$here/build-initrd.sh" \
-            "$here"/checks.d/*.sh; do
+        echo "$bb_id"
+        echo "cc: $("${cross}gcc" --version | head -1)"
+        for f in "$here/init" "$here"/agent/*.c "$here/build-initrd.sh" "$here"/checks.d/*.sh; do
             echo "file: ${f#"$here"/}"
             cat "$f"
         done
     } | sha256sum | cut -c1-16
 )
-out=$cache_root/initrd-$hash
+out=$cache_root/$prefix-$hash
 initrd=$out/initrd.cpio.gz
 
 if [ -s "$initrd" ]; then
@@ -51,8 +107,7 @@ if [ -s "$initrd" ]; then
     exit 0
 fi
 
-mkdir -p "$cache_root"
-exec 9>"$cache_root/initrd-$hash.lock"
+exec 9>"$cache_root/$prefix-$hash.lock"
 flock 9
 if [ -s "$initrd" ]; then
     echo "$initrd"
@@ -72,17 +127,27 @@ mkdir -p "$root/etc/svcheck.d"
 for f in "$here"/checks.d/*.sh; do
     [ -e "$f" ] && install -m 0644 "$f" "$root/etc/svcheck.d/"
 done
-gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$root/bin/svagent" "$here/agent/agent.c" \
-    || die "cannot build the test agent (apt-get install build-essential)"
-strip "$root/bin/svagent"
-gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$root/bin/svvsock" "$here/agent/vsock.c" \
-    || die "cannot build the vsock test program"
-strip "$root/bin/svvsock"
-gcc -static -O2 -std=gnu11 -Wall -Wextra -Werror -o "$root/bin/svpwrbtn" "$here/agent/pwrbtn.c" \
-    || die "cannot build the power-button watcher"
-strip "$root/bin/svpwrbtn"
-# One symlink per applet, where busybox itself would install it.
-"$busybox" --list-full | while read -r applet; do
+# linux-libc-dev-arm64-cross 6.1.4's linux/vm_sockets.h uses struct sockaddr
+# without including sys/socket.h (the host's newer header does).
+for a in "${agents[@]}"; do
+    "${cross}gcc" -static -O2 -std=gnu11 -Wall -Wextra -Werror ${cross:+-include sys/socket.h} \
+        -o "$root/bin/${a#*:}" "$here/agent/${a%%:*}.c" || die "cannot build guest/agent/${a%%:*}.c"
+    "${cross}strip" "$root/bin/${a#*:}"
+done
+# One symlink per applet, where busybox itself would install it: for arm64
+# the list from the arm64 busybox under qemu-user when there is one, else
+# from the host's busybox of the same Debian version.
+if [ "$arch" = x86_64 ]; then
+    applets=$("$busybox" --list-full)
+elif command -v qemu-aarch64-static >/dev/null; then
+    applets=$(qemu-aarch64-static "$busybox" --list-full)
+elif [ -x /bin/busybox ]; then
+    applets=$(/bin/busybox --list-full)
+else
+    die "cannot list the busybox applets (apt-get install qemu-user-static or busybox-static)"
+fi
+[ -n "$applets" ] || die "empty busybox applet list"
+echo "$applets" | while read -r applet; do
     [ -e "$root/$applet" ] && continue
     mkdir -p "$root/$(dirname "$applet")"
     ln -s /bin/busybox "$root/$applet"
@@ -101,7 +166,7 @@ log "packing $(find "$root" | wc -l) entries"
     find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible
 ) | gzip -9 -n > "$tmp/initrd.cpio.gz"
 rm -rf "$root"
-echo "busybox: $bb_id" > "$tmp/BUILD-INFO"
+echo "$bb_id" > "$tmp/BUILD-INFO"
 rm -rf "$out"
 mv "$tmp" "$out"
 log "done: $initrd"

@@ -29,8 +29,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-kernel_dir=$("$here/build-kernel.sh" | tail -n 1)
-initrd=$("$here/build-initrd.sh" | tail -n 1)
+kernel_dir=$("$here/build-kernel.sh" x86_64 | tail -n 1)
+initrd=$("$here/build-initrd.sh" x86_64 | tail -n 1)
 [ -d "$kernel_dir" ] || { echo "build.sh: error: kernel build gave no directory" >&2; exit 1; }
 [ -s "$initrd" ] || { echo "build.sh: error: initrd build gave no file" >&2; exit 1; }
 echo "KERNEL_DIR=$kernel_dir"
