@@ -4,7 +4,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -124,10 +123,10 @@ int main(int argc, char **argv)
 	}
 	seccomp_policy_enable(!cfg.disable_seccomp);
 	/*
-	 * Read now, not later under a filter or in the jail: the time zone
-	 * (/etc/localtime) and jansson's hash seed (/dev/urandom, else getpid()).
+	 * Read now, not later under a filter or in the jail: jansson's hash seed
+	 * (/dev/urandom, else getpid()).  No time zone is read: the emulated
+	 * clocks work in UTC with util/utc.c, not the C library's gmtime_r().
 	 */
-	tzset();
 	json_object_seed(0);
 	/* -daemonize changes to /: resolve paths against where the user started us */
 	if (cfg.daemonize) {

@@ -200,6 +200,9 @@ int config_refuse_unsupported(const struct vm_config *cfg, char *err, size_t err
 /* Size with optional K/M/G/T suffix; bare number = default_shift units. */
 int config_parse_size(const char *s, unsigned default_shift, uint64_t *out);
 
+/* A unicast MAC address, aa:bb:cc:dd:ee:ff (exactly 17 characters); -EINVAL otherwise. */
+int cfg_parse_mac(const char *s, uint8_t mac[6]);
+
 void config_print_help(void);
 
 #endif

@@ -41,7 +41,6 @@ int cfg_set_str(char **dst, const char *src);
 
 int cfg_parse_u64(const char *s, uint64_t *out);
 int cfg_parse_bool(const char *s, bool *out);
-int cfg_parse_mac(const char *s, uint8_t mac[6]);
 int cfg_check_uuid(const char *s);
 int cfg_parse_fd_list(const char *s, int *fds, int max, int *nr);
 /* -m: a bare number is MiB unless it is CFG_MEM_BYTES_FROM or more, then bytes. */

@@ -7,6 +7,7 @@
 
 #include "arch/x86_64/layout.h"
 #include "machine/vm.h"
+#include "util/utc.h"
 
 #define RTC_SECONDS 0x00
 #define RTC_MINUTES 0x02
@@ -48,7 +49,7 @@ static int from_bcd(const struct cmos *c, uint8_t v)
 }
 
 /* clock_gettime(): the one clock call the seccomp lists allow (no time(2)) */
-static time_t wall_now(void)
+static long long wall_now(void)
 {
 	struct timespec ts;
 
@@ -58,10 +59,9 @@ static time_t wall_now(void)
 
 static uint8_t read_time(struct cmos *c, uint8_t reg)
 {
-	time_t now = wall_now() + c->offset;
 	struct tm tm;
 
-	gmtime_r(&now, &tm);
+	utc_to_tm(wall_now() + c->offset, &tm);
 	switch (reg) {
 	case RTC_SECONDS:
 		return to_bcd(c, tm.tm_sec);
@@ -88,11 +88,9 @@ static uint8_t read_time(struct cmos *c, uint8_t reg)
 /* A guest that sets the clock moves our offset; the host clock is untouched. */
 static void write_time(struct cmos *c, uint8_t reg, uint8_t v)
 {
-	time_t now = wall_now() + c->offset;
 	struct tm tm;
-	time_t set;
 
-	gmtime_r(&now, &tm);
+	utc_to_tm(wall_now() + c->offset, &tm);
 	switch (reg) {
 	case RTC_SECONDS:
 		tm.tm_sec = from_bcd(c, v);
@@ -115,9 +113,7 @@ static void write_time(struct cmos *c, uint8_t reg, uint8_t v)
 	default:
 		return;
 	}
-	set = timegm(&tm);
-	if (set != (time_t)-1)
-		c->offset = (long long)(set - wall_now());
+	c->offset = utc_from_tm(&tm) - wall_now();
 }
 
 static bool is_time_reg(uint8_t r)

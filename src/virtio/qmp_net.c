@@ -319,20 +319,6 @@ int qmp_cmd_netdev_del(struct qmp_req *r)
 	return 0;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char end;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &end) != 6 ||
-	    strlen(s) != 17)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return mac[0] & 1 ? -1 : 0; /* a multicast address is no NIC's */
-}
-
 int qmp_net_device_add(struct qmp_req *r, const char *id, int slot)
 {
 	const char *netdev = qmp_arg_str(r, "netdev");
@@ -345,7 +331,7 @@ int qmp_net_device_add(struct qmp_req *r, const char *id, int slot)
 	if (!netdev)
 		netdev = id; /* StratoVirt's docs: the netdev id may be the device id */
 	memset(&nc, 0, sizeof(nc));
-	if (mac && parse_mac(mac, nc.mac) < 0)
+	if (mac && cfg_parse_mac(mac, nc.mac) < 0)
 		return qmp_fail(r, QMP_ERR_GENERIC,
 				"Invalid parameter 'mac': '%s' is not a unicast aa:bb:cc:dd:ee:ff",
 				mac);

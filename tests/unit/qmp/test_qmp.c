@@ -520,6 +520,20 @@ static void test_getfd_netdev_nic(void **state)
 	run("netdev_add", "{\"type\":\"tap\",\"id\":\"n0\",\"fds\":\"fd0\",\"vhost\":true}");
 	assert_true(is_ok(0));
 	assert_false(qmp_fd_exists("fd0"));
+	/* the command line's MAC syntax: six hex pairs, unicast, nothing else */
+	static const char *const bad_mac[] = {"52:54:00:00:00:0g",  "53:54:00:00:00:01",
+					      " 2:54:00:00:00:01",  "52:54:00:00:00:1",
+					      "52:54:00:00:00:011", "52-54-00-00-00-01"};
+	for (size_t i = 0; i < sizeof(bad_mac) / sizeof(bad_mac[0]); i++) {
+		char args[160];
+
+		snprintf(args, sizeof(args),
+			 "{\"id\":\"nic0\",\"driver\":\"virtio-net-mmio\",\"netdev\":\"n0\","
+			 "\"addr\":\"0x1\",\"mac\":\"%s\"}",
+			 bad_mac[i]);
+		run("device_add", args);
+		assert_non_null(strstr(err_desc(0), "Invalid parameter 'mac'"));
+	}
 	run("device_add", "{\"id\":\"nic0\",\"driver\":\"virtio-net-mmio\",\"netdev\":\"n0\","
 			  "\"addr\":\"0x1\",\"mac\":\"52:54:00:00:00:01\"}");
 	assert_true(is_ok(0));
