@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,10 +131,86 @@ int sockpath_check(const char *path, char *err, size_t errlen)
 	return ret < 0 ? ret : 0;
 }
 
+/* Removes path only while it is still the socket file st describes. */
+static void unlink_ours(const char *path, const struct stat *st)
+{
+	struct stat now;
+
+	if (lstat(path, &now) == 0 && S_ISSOCK(now.st_mode) && now.st_dev == st->st_dev &&
+	    now.st_ino == st->st_ino)
+		unlink(path);
+}
+
+/*
+ * A new socket bound at addr and listening; its file's stat in *st.  Returns
+ * the fd or a negative errno with err filled, and then leaves no file behind.
+ * path is the name the user gave, for the messages.
+ */
+static int bind_listen(const char *path, const struct sockaddr_un *addr, int backlog,
+		       struct stat *st, char *err, size_t errlen)
+{
+	int fd, e;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot create socket for '%s': %s", path, strerror(e));
+		return -e;
+	}
+	/* bind() never replaces a file: if something appeared meanwhile, it fails. */
+	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot bind socket '%s': %s", addr->sun_path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (lstat(addr->sun_path, st) < 0 || !S_ISSOCK(st->st_mode)) {
+		/* removed or replaced between bind() and lstat(): not ours to touch */
+		snprintf(err, errlen, "socket '%s' disappeared after bind", addr->sun_path);
+		close(fd);
+		return -EAGAIN;
+	}
+	if (listen(fd, backlog) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot listen on socket '%s': %s", path, strerror(e));
+		unlink_ours(addr->sun_path, st);
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/*
+ * The temporary name beside path the socket is bound at before it is shown:
+ * "PATH.<pid>~".  False when it does not fit in sun_path or a file has that
+ * name already (not ours to touch): then the socket is bound at path itself.
+ */
+static bool temp_addr(const char *path, struct sockaddr_un *tmp)
+{
+	struct stat st;
+	int n;
+
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->sun_family = AF_UNIX;
+	n = snprintf(tmp->sun_path, sizeof(tmp->sun_path), "%s.%d~", path, (int)getpid());
+	if (n < 0 || (size_t)n > SUN_PATH_MAX)
+		return false;
+	return lstat(tmp->sun_path, &st) < 0 && errno == ENOENT;
+}
+
+/*
+ * The path appears only once the socket listens: a client that polls for the
+ * file and connects at once (as container runtimes do) would otherwise be
+ * refused between bind() and listen().  So the socket is bound and listening
+ * at a temporary name beside path, then link()ed into place (link() never
+ * replaces a file: one that appeared meanwhile is an error) and the temporary
+ * name removed.  A directory whose file system has no hard links gets the
+ * direct bind, as does a path too long for the temporary name.
+ */
 int sockpath_listen(const char *path, int backlog, struct sockpath_owned *owned, char *err,
 		    size_t errlen)
 {
-	struct sockaddr_un addr;
+	struct sockaddr_un addr, tmp;
 	struct stat st;
 	int fd, ret, e;
 
@@ -148,48 +225,47 @@ int sockpath_listen(const char *path, int backlog, struct sockpath_owned *owned,
 	ret = check_path(path, &addr, err, errlen);
 	if (ret < 0)
 		return ret;
+	/* allocated first, so that running out of memory leaves nothing behind */
+	owned->path = strdup(path);
+	if (!owned->path) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	/* Only a socket nobody listens on is removed; anything else was refused above. */
 	if (ret == 1 && unlink(path) < 0 && errno != ENOENT) {
 		e = errno;
 		snprintf(err, errlen, "cannot replace stale socket '%s': %s", path, strerror(e));
-		return -e;
+		goto fail;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (temp_addr(path, &tmp)) {
+		fd = bind_listen(path, &tmp, backlog, &st, err, errlen);
+		if (fd < 0) {
+			e = -fd;
+			goto fail;
+		}
+		e = link(tmp.sun_path, path) < 0 ? errno : 0;
+		unlink_ours(tmp.sun_path, &st);
+		if (!e)
+			goto done;
+		close(fd);
+		if (e != EPERM && e != EOPNOTSUPP && e != ENOSYS) {
+			snprintf(err, errlen, "cannot create socket '%s': %s", path, strerror(e));
+			goto fail;
+		}
+	}
+	fd = bind_listen(path, &addr, backlog, &st, err, errlen);
 	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot create socket for '%s': %s", path, strerror(e));
-		return -e;
+		e = -fd;
+		goto fail;
 	}
-	/* bind() never replaces a file: if something appeared meanwhile, it fails. */
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot bind socket '%s': %s", path, strerror(e));
-		close(fd);
-		return -e;
-	}
-	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		/* removed or replaced between bind() and lstat(): not ours to touch */
-		snprintf(err, errlen, "socket '%s' disappeared after bind", path);
-		close(fd);
-		return -EAGAIN;
-	}
+done:
 	owned->dev = st.st_dev;
 	owned->ino = st.st_ino;
-	owned->path = strdup(path);
-	if (!owned->path) {
-		unlink(path);
-		close(fd);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	if (listen(fd, backlog) < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot listen on socket '%s': %s", path, strerror(e));
-		sockpath_release(owned);
-		close(fd);
-		return -e;
-	}
 	return fd;
+fail:
+	free(owned->path);
+	owned->path = NULL;
+	return -e;
 }
 
 void sockpath_release(struct sockpath_owned *owned)

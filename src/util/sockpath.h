@@ -36,6 +36,9 @@ struct sockpath_owned {
 /*
  * Re-checks the path, replaces a stale socket, binds and listens
  * (SOCK_CLOEXEC | SOCK_NONBLOCK); records the socket file's dev/ino in *owned.
+ * The path appears only once the socket listens (bound at "PATH.<pid>~",
+ * listening, then link()ed into place; see sockpath.c for when it is bound
+ * at the path directly).
  * Returns the listening fd, or a negative errno with err filled (then *owned
  * owns nothing and nothing was left on the host).
  */

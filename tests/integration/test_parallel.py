@@ -103,18 +103,9 @@ class Vm:
     def stop(self):
         if self.how == "quit":
             if wait_path(self.sock, 30, self.proc):
-                # The path appears at bind(), listen() follows: a connect in
-                # between is refused (seen once with 50 VMs starting), so retry.
-                end = time.monotonic() + 10
-                while True:
-                    try:
-                        q = Qmp(self.sock, timeout=30)
-                        break
-                    except ConnectionRefusedError:
-                        if time.monotonic() > end:
-                            raise
-                        time.sleep(0.05)
-                with q:
+                # connects the moment the path appears: the VMM shows it
+                # only once it listens (test_host_files.py checks that)
+                with Qmp(self.sock, timeout=30) as q:
                     q.cmd("quit")
         elif self.how == "sigterm":
             if wait_path(self.pidfile, 30, self.proc):
