@@ -33,7 +33,7 @@ x86_64)
     ;;
 arm64)
     cross=${CROSS_COMPILE:-aarch64-linux-gnu-}
-    prefix=initrd-arm64
+    prefix="initrd-arm64"
     agents=(agent:svagent vsock:svvsock)
     ;;
 *)
