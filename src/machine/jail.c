@@ -240,15 +240,21 @@ void jail_done(void)
 
 /*
  * The supervisor reads the stop signals and SIGCHLD from a signalfd made
- * before its filter, passes a stop signal on to the VM's first thread (which
- * reads it from its own signalfd) with tgkill, and reaps the VM's process:
- * read, tgkill and wait4, no sigwaitinfo, kill or signal handler.
+ * before its filter and passes a stop signal on to the VM's first thread
+ * (which reads it from its own signalfd) with tgkill: read and tgkill, no
+ * sigwaitinfo, kill or signal handler.  The VM's exit status comes with its
+ * SIGCHLD (ssi_code, ssi_status), so no wait4 is needed under the filter:
+ * SA_NOCLDSTOP keeps a stop of the child from taking the one pending SIGCHLD
+ * slot, and the zombie is reaped by whoever reaps the supervisor's orphans
+ * once it exits, right after.
  */
 static int supervise(pid_t child)
 {
+	struct sigaction nocldstop = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDSTOP};
 	struct signalfd_siginfo si;
 	sigset_t set;
 	int status = 0, sfd;
+	pid_t r;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -256,26 +262,36 @@ static int supervise(pid_t child)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	sfd = -1;
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == 0)
+	if (sigaction(SIGCHLD, &nocldstop, NULL) == 0 && sigprocmask(SIG_BLOCK, &set, NULL) == 0)
 		sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0 || seccomp_policy_install(&sc_policy_supervisor, "supervisor") < 0) {
+	/* the child may have ended before SIGCHLD was blocked: look first */
+	do
+		r = sfd < 0 ? 0 : waitpid(child, &status, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r == child)
+		goto done;
+	if (r < 0 || sfd < 0 || seccomp_policy_install(&sc_policy_supervisor, "supervisor") < 0) {
 		kill(child, SIGKILL);
 		waitpid(child, &status, 0);
 		return 1;
 	}
 	for (;;) {
-		/* the child may have ended before SIGCHLD was blocked: look first */
-		pid_t r = waitpid(child, &status, WNOHANG);
-
-		if (r == child)
-			break;
-		if (r < 0 && errno != EINTR)
-			return 1;
 		if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGHUP)
 			syscall(SYS_tgkill, child, child, (int)si.ssi_signo);
+		if (si.ssi_signo != SIGCHLD || (pid_t)si.ssi_pid != child)
+			continue;
+		if (si.ssi_code == CLD_EXITED) {
+			close(sfd);
+			return si.ssi_status & 0xff;
+		}
+		if (si.ssi_code == CLD_KILLED || si.ssi_code == CLD_DUMPED) {
+			close(sfd);
+			return 128 + si.ssi_status;
+		}
 	}
+done:
 	close(sfd);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);

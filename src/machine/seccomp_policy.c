@@ -2,6 +2,9 @@
 /*
  * The allow-lists, one per thread kind (docs/security.md lists each entry
  * with its reason; tests/integration/test_seccomp.py checks the two agree).
+ * The tables are shared by every architecture; what exists on one only (an
+ * x86-64 syscall arm64's generic table lacks, a register ioctl) is in
+ * src/arch/<arch>/seccomp_arch.c, appended to the table of its thread kind.
  *
  * Threads are never created once a filter is in place (vCPUs and I/O threads
  * start before the main thread installs its own), so clone3, rseq and
@@ -16,6 +19,8 @@
  * for every clock, sendmsg/recvmsg for every socket (util/sockpath.h), preadv2/
  * pwritev2 for every vectored read or write (offset -1: the file position),
  * epoll for every wait (no poll), no realloc() of large blocks (no mremap).
+ * Timers are deadlines of the event loops' epoll waits (no timerfd), and
+ * malloc keeps to one arena (main(): M_ARENA_MAX, no mprotect).
  */
 #include "machine/seccomp_policy.h"
 
@@ -30,8 +35,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 
+#include "machine/seccomp_rules.h"
 #include "util/log.h"
 #include "util/seccomp.h"
 
@@ -42,48 +47,13 @@
 #define __O_TMPFILE 020000000
 #endif
 
-#define LOW32 0xffffffffULL
-/* futex op without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
-#define FUTEX_CMD 0x7fULL
-
-#define RULE(n, w)                                                                                 \
-	{                                                                                          \
-		.nr = __NR_##n, .name = #n, .what = "", .why = w                                   \
-	}
-#define RULE_EQ(n, a, v, w) RULE_EQ_TXT(n, a, v, #v, w)
-#define RULE_EQ_TXT(n, a, v, txt, w)                                                               \
-	{                                                                                          \
-		.nr = __NR_##n, .name = #n, .what = txt, .why = w, .nr_args = 1, .args = {         \
-			{(a), SC_EQ, LOW32, (uint64_t)(v)}                                         \
-		}                                                                                  \
-	}
-#define RULE_MASK_EQ(n, a, m, v, wt, w)                                                            \
-	{                                                                                          \
-		.nr = __NR_##n, .name = #n, .what = wt, .why = w, .nr_args = 1, .args = {          \
-			{(a), SC_EQ, (m), (uint64_t)(v)}                                           \
-		}                                                                                  \
-	}
-#define RULE_NOTSET(n, a, m, wt, w)                                                                \
-	{                                                                                          \
-		.nr = __NR_##n, .name = #n, .what = wt, .why = w, .nr_args = 1, .args = {          \
-			{(a), SC_NOTSET, (m), 0}                                                   \
-		}                                                                                  \
-	}
-
-#define IOCTL(req, w)	RULE_EQ_TXT(ioctl, 1, req, #req, w)
-#define FCNTL(cmd, w)	RULE_EQ_TXT(fcntl, 1, cmd, #cmd, w)
-#define FUTEX(op)	RULE_MASK_EQ(futex, 1, FUTEX_CMD, op, #op, "mutexes, condition variables, join")
-#define MADVISE(adv, w) RULE_EQ_TXT(madvise, 2, adv, #adv, w)
-
 /* What every thread does: memory, locks, eventfds, its own end. */
 #define COMMON_RULES                                                                               \
-	RULE(read, "eventfds, timerfds, signalfd, sockets, files"),                                \
+	RULE(read, "eventfds, signalfd, sockets, files"),                                          \
 	    RULE(write, "eventfds (kicks, irqfds, loop wake-ups), serial output, the -D log"),     \
 	    RULE(close, "fds a device or a connection no longer needs"), FUTEX(FUTEX_WAIT),        \
 	    FUTEX(FUTEX_WAKE), FUTEX(FUTEX_WAIT_BITSET),                                           \
 	    RULE_NOTSET(mmap, 2, PROT_EXEC, "prot without PROT_EXEC", "malloc, io_uring rings"),   \
-	    RULE_NOTSET(mprotect, 2, PROT_EXEC, "prot without PROT_EXEC",                          \
-			"malloc growing a thread's arena"),                                        \
 	    RULE(munmap, "free(), io_uring rings"), RULE(brk, "malloc"),                           \
 	    MADVISE(MADV_DONTNEED, "free() trimming"),                                             \
 	    RULE(exit_group, "end of the process (threads never exit: util/park.h)"),              \
@@ -115,15 +85,13 @@
 
 /* Event loops: epoll, block I/O, taps, sockets. */
 #define LOOP_RULES                                                                                 \
-	RULE(epoll_wait, "the event loop"), RULE(epoll_ctl, "fds added and removed by devices"),   \
+	RULE(epoll_ctl, "fds added and removed by devices"),                                       \
 	    RULE(io_uring_enter, "virtio-blk requests"),                                           \
 	    RULE(preadv2, "tap receive, virtio-rng's source, virtio-blk without io_uring "         \
 			  "(aio=off); offset -1 stands for readv(2)"),                             \
 	    RULE(pwritev2, "tap transmit, virtio-blk without io_uring; offset -1 for writev(2)"),  \
 	    RULE(fallocate, "virtio-blk discard and write-zeroes"),                                \
 	    RULE(fdatasync, "virtio-blk flush without io_uring"),                                  \
-	    RULE(timerfd_settime, "I/O limits of virtio-blk and -rng, vsock deadlines (every "     \
-				  "timerfd is made at start-up)"),                                 \
 	    MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),                               \
 	    RULE(sendmsg, "vhost-user (fds with SCM_RIGHTS), vsock connections, QMP replies "      \
 			  "(for send(2), which is sendto)"),                                       \
@@ -135,12 +103,8 @@ static const struct sc_rule vcpu_rules[] = {
     COMMON_RULES,
     FSTAT_ONLY,
     IOCTL(KVM_RUN, "run the vCPU"),
-    IOCTL(KVM_GET_REGS, "register dump on a fatal exit"),
-    IOCTL(KVM_GET_SREGS, "register dump on a fatal exit"),
-    IOCTL(KVM_TRANSLATE, "the failing instruction's bytes in that dump"),
     DEVICE_IOCTLS,
     RULE(epoll_ctl, "a device's fds added to its loop at activation"),
-    RULE(timerfd_settime, "virtio-blk I/O limits re-armed by a notify"),
     MADVISE(MADV_REMOVE, "virtio-balloon on shared memory"),
     RULE(sendmsg, "vhost-user messages at device activation"),
     RULE(recvmsg, "vhost-user replies at device activation"),
@@ -193,33 +157,32 @@ static const struct sc_rule main_rules[] = {
 		"vsock connections to host unix sockets, vhost-user"),
     RULE(connect, "the socket above"),
     RULE(tgkill, "the vCPU kick (SIGUSR1) on pause and at exit"),
-    RULE(unlink, "the QMP socket, the pidfile and a created -mem-path file at exit"),
 };
 
 /* -jail pidns=on: the parent outside the namespace, waiting for the VM's process. */
 static const struct sc_rule supervisor_rules[] = {
-    RULE(read, "SIGTERM/SIGINT/SIGHUP/SIGCHLD from its signalfd"),
-    RULE(wait4, "the VM's exit status (waitpid)"),
+    RULE(read, "SIGTERM/SIGINT/SIGHUP/SIGCHLD from its signalfd (SIGCHLD carries the VM's "
+	       "exit status: no wait4)"),
     RULE(tgkill, "pass a stop signal on to the VM's first thread"),
     RULE(write, "messages on stderr and the -D log"),
     RULE(close, "the pidfile at exit"),
     RULE(newfstatat, "lstat before removing the pidfile"),
-    RULE(unlink, "the pidfile at exit"),
     RULE(munmap, "free() at exit"),
     RULE(brk, "free() at exit"),
     MADVISE(MADV_DONTNEED, "free() trimming"),
     RULE(exit_group, "end of the process"),
 };
 
-#define POLICY(k, r)                                                                               \
+#define POLICY(k, r, bit)                                                                          \
 	{                                                                                          \
-		.kind = k, .rules = r, .nr_rules = sizeof(r) / sizeof((r)[0])                      \
+		.kind = k, .rules = r, .nr_rules = sizeof(r) / sizeof((r)[0]),                     \
+		.arch_rules = sc_arch_rules, .kind_bit = bit                                       \
 	}
 
-const struct sc_policy sc_policy_vcpu = POLICY("vcpu", vcpu_rules);
-const struct sc_policy sc_policy_iothread = POLICY("iothread", iothread_rules);
-const struct sc_policy sc_policy_main = POLICY("main", main_rules);
-const struct sc_policy sc_policy_supervisor = POLICY("supervisor", supervisor_rules);
+const struct sc_policy sc_policy_vcpu = POLICY("vcpu", vcpu_rules, SC_VCPU);
+const struct sc_policy sc_policy_iothread = POLICY("iothread", iothread_rules, SC_IOTHREAD);
+const struct sc_policy sc_policy_main = POLICY("main", main_rules, SC_MAIN);
+const struct sc_policy sc_policy_supervisor = POLICY("supervisor", supervisor_rules, SC_SUPERVISOR);
 
 const struct sc_policy *const sc_policies[] = {&sc_policy_main, &sc_policy_vcpu,
 					       &sc_policy_iothread, &sc_policy_supervisor, NULL};

@@ -30,4 +30,29 @@ int evloop_run(struct evloop *loop);
 void evloop_stop(struct evloop *loop);
 bool evloop_stopped(struct evloop *loop);
 
+/*
+ * One-shot timers run by the loop itself: evloop_run() sleeps in epoll_wait
+ * until the earliest armed deadline (rounded up to the millisecond), so no
+ * timerfd is needed (docs/security.md).  The caller owns the struct; fn runs
+ * on the loop's thread like an fd handler.  Arm and disarm from any thread
+ * (another thread's arm wakes the loop); as with fds, a call the loop had
+ * already started may still run after a disarm from another thread.
+ */
+typedef void (*ev_timer_fn)(void *opaque);
+struct evloop_timer {
+	struct evloop *loop;
+	struct evloop_timer *next;
+	uint64_t deadline; /* CLOCK_MONOTONIC ns; 0: disarmed */
+	ev_timer_fn fn;
+	void *opaque;
+};
+
+void evloop_timer_add(struct evloop *loop, struct evloop_timer *t, ev_timer_fn fn, void *opaque);
+/* Fires once, ns from now (0: at the loop's next turn); re-arming moves it. */
+void evloop_timer_arm(struct evloop_timer *t, uint64_t ns);
+void evloop_timer_disarm(struct evloop_timer *t);
+bool evloop_timer_armed(struct evloop_timer *t);
+/* Unlinks t (no-op if never added); the caller may free it once the loop has stopped. */
+void evloop_timer_del(struct evloop_timer *t);
+
 #endif

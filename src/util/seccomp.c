@@ -147,6 +147,29 @@ static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r)
 	return seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, r->nr, r->nr_args, cmp);
 }
 
+/* The rules of p: its table, then the architecture's rules for its kind. */
+static unsigned rule_count(const struct sc_policy *p)
+{
+	unsigned n = p->nr_rules;
+
+	for (const struct sc_kind_rule *r = p->arch_rules; r && r->rule.name; r++)
+		if (r->kinds & p->kind_bit)
+			n++;
+	return n;
+}
+
+/* i below rule_count(p) */
+static const struct sc_rule *rule_at(const struct sc_policy *p, unsigned i)
+{
+	const struct sc_kind_rule *r = p->arch_rules;
+
+	if (i < p->nr_rules)
+		return &p->rules[i];
+	for (i -= p->nr_rules;; r++)
+		if ((r->kinds & p->kind_bit) && !i--)
+			return &r->rule;
+}
+
 #ifdef SV_SECCOMP_TEST_TRIGGER
 /*
  * Test build only (meson -Dseccomp_test_trigger, binary stratovirt-sectest):
@@ -202,8 +225,8 @@ int sc_install(const struct sc_policy *p, const char *name)
 		return -ENOMEM;
 	/* another ABI (i386 int 0x80, x32) ends the process at once */
 	ret = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-	for (unsigned i = 0; i < p->nr_rules && !ret; i++)
-		ret = add_rule(ctx, &p->rules[i]);
+	for (unsigned i = 0, n = rule_count(p); i < n && !ret; i++)
+		ret = add_rule(ctx, rule_at(p, i));
 	if (!ret && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		ret = -errno;
 	if (!ret)
@@ -218,21 +241,25 @@ int sc_install(const struct sc_policy *p, const char *name)
 
 void sc_print(FILE *f, const struct sc_policy *p)
 {
-	for (unsigned i = 0; i < p->nr_rules; i++) {
-		const struct sc_rule *r = &p->rules[i];
+	unsigned n = rule_count(p);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct sc_rule *r = rule_at(p, i);
 		bool first = true, any = false;
 
 		for (unsigned j = 0; j < i; j++)
-			if (p->rules[j].nr == r->nr)
+			if (rule_at(p, j)->nr == r->nr)
 				first = false;
 		if (!first)
 			continue;
 		fprintf(f, "%s\t%s\t", p->kind, r->name);
 		/* the argument tests of every rule of this syscall */
-		for (unsigned j = i; j < p->nr_rules; j++) {
-			if (p->rules[j].nr != r->nr || !p->rules[j].what[0])
+		for (unsigned j = i; j < n; j++) {
+			const struct sc_rule *o = rule_at(p, j);
+
+			if (o->nr != r->nr || !o->what[0])
 				continue;
-			fprintf(f, "%s%s", any ? ", " : "", p->rules[j].what);
+			fprintf(f, "%s%s", any ? ", " : "", o->what);
 			any = true;
 		}
 		fprintf(f, "\t%s\n", r->why);

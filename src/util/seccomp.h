@@ -40,10 +40,22 @@ struct sc_rule {
 	struct sc_arg args[SC_MAX_ARGS];
 };
 
+/* A rule of a table shared by several policies: those whose kind_bit is in kinds. */
+struct sc_kind_rule {
+	uint8_t kinds;
+	struct sc_rule rule;
+};
+
 struct sc_policy {
 	const char *kind; /* "vcpu", "iothread", "main", ... */
 	const struct sc_rule *rules;
 	unsigned nr_rules;
+	/*
+	 * Then those of the architecture's rules whose kinds has kind_bit set:
+	 * one table for every policy, ended by a rule with a NULL name (or NULL).
+	 */
+	const struct sc_kind_rule *arch_rules;
+	uint8_t kind_bit;
 };
 
 /*

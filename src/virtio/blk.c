@@ -18,7 +18,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "machine/vm.h"
@@ -58,6 +57,17 @@
 #define BLK_DZ_ALIGN	   8 /* sectors */
 #define SECTOR_SHIFT	   9
 #define BLK_MAX_SLOTS	   16
+
+/*
+ * The io_uring: every request of the virtqueue may be in flight at once, so
+ * the completion ring has one entry per request (it can never overflow);
+ * 64 submission entries are one page of SQEs, and a full submission ring is
+ * submitted and reused (uring_submit_req).  The default, twice as many
+ * completions as BLK_QUEUE_SIZE submissions, would map 28 KiB per slot
+ * where this maps 12.
+ */
+#define BLK_URING_SQ 64
+#define BLK_URING_CQ BLK_QUEUE_SIZE
 
 /* virtio_blk_config up to write_zeroes_may_unmap (virtio 1.2, 5.2.4) */
 #define CFG_CAPACITY	    0x00
@@ -111,16 +121,16 @@ struct blk_dev {
 	unsigned inflight;
 	unsigned pending_sqes;
 	/*
-	 * The ring, its eventfd and the I/O-limit timer belong to the slot and
-	 * are made when the slot is, at start-up: a disk attached at run time
-	 * needs no io_uring_setup, io_uring_register or timerfd_create, which no
-	 * seccomp filter allows (docs/security.md).
+	 * The ring and its eventfd belong to the slot and are made when the
+	 * slot is, at start-up: a disk attached at run time needs no
+	 * io_uring_setup or io_uring_register, which no seccomp filter allows
+	 * (docs/security.md).  The I/O-limit timer is one of the loop's.
 	 */
 	bool have_ring;
 	int ring_err; /* why there is none (-errno), for the attach warning */
 	struct io_uring ring;
 	int uring_efd;
-	int timerfd;
+	struct evloop_timer timer; /* the iops limit */
 	bool throttled;
 };
 
@@ -459,14 +469,10 @@ static void blk_uring_event(void *opaque, uint32_t events)
 
 /* ---- queue processing ---- */
 
-static void blk_timer_event(void *opaque, uint32_t events)
+static void blk_timer_event(void *opaque)
 {
 	struct blk_dev *b = opaque;
-	uint64_t cnt;
 
-	(void)events;
-	if (read(b->timerfd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		return;
 	virtio_dev_lock(b->vdev);
 	b->throttled = false;
 	if (virtio_dev_running(b->vdev))
@@ -476,12 +482,7 @@ static void blk_timer_event(void *opaque, uint32_t events)
 
 static void blk_throttle(struct blk_dev *b)
 {
-	uint64_t ns = ratelimit_wait_ns(&b->be.iops, 1);
-	struct itimerspec its = {.it_value = {ns / 1000000000ULL, ns % 1000000000ULL}};
-
-	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-		its.it_value.tv_nsec = 1;
-	timerfd_settime(b->timerfd, 0, &its, NULL);
+	evloop_timer_arm(&b->timer, ratelimit_wait_ns(&b->be.iops, 1));
 	b->throttled = true;
 }
 
@@ -573,11 +574,7 @@ static void blk_reset(struct virtio_dev *vdev)
 	struct blk_dev *b = vdev->priv;
 
 	blk_drain(b);
-	if (b->timerfd >= 0) {
-		struct itimerspec off = {0};
-
-		timerfd_settime(b->timerfd, 0, &off, NULL);
-	}
+	evloop_timer_disarm(&b->timer);
 	b->throttled = false;
 }
 
@@ -629,17 +626,22 @@ static int uring_register(struct io_uring *ring, unsigned op, void *arg, unsigne
  */
 static int uring_init_restricted(struct io_uring *ring, bool *disabled)
 {
-	struct io_uring_params p = {.flags = IORING_SETUP_R_DISABLED};
+	struct io_uring_params p = {.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_CQSIZE,
+				    .cq_entries = BLK_URING_CQ};
 	struct io_uring_restriction res[] = {
 	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_READV},
 	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITEV},
 	    {.opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FSYNC},
 	};
-	int ret = io_uring_queue_init_params(BLK_QUEUE_SIZE, ring, &p);
+	int ret = io_uring_queue_init_params(BLK_URING_SQ, ring, &p);
 
 	*disabled = false;
-	if (ret == -EINVAL) /* before Linux 5.10: no restrictions */
-		return io_uring_queue_init(BLK_QUEUE_SIZE, ring, 0);
+	if (ret == -EINVAL) { /* before Linux 5.10: no restrictions */
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE; /* Linux 5.5 */
+		p.cq_entries = BLK_URING_CQ;
+		return io_uring_queue_init_params(BLK_URING_SQ, ring, &p);
+	}
 	if (ret < 0)
 		return ret;
 	ret = uring_register(ring, IORING_REGISTER_RESTRICTIONS, res, sizeof(res) / sizeof(res[0]));
@@ -863,7 +865,6 @@ static int blk_slot_create(struct vm *vm, const struct drive_config *d)
 		return -ENOMEM;
 	}
 	b->slot = nr_slots;
-	b->timerfd = -1;
 	b->be.fd = -1;
 	/*
 	 * With iothread=X the kicks, io_uring completions and the iops timer
@@ -882,13 +883,7 @@ static int blk_slot_create(struct vm *vm, const struct drive_config *d)
 		goto err;
 	slots[nr_slots++] = b;
 	slot_uring(b);
-	b->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (b->timerfd < 0 ||
-	    evloop_add(b->vdev->loop, b->timerfd, EPOLLIN, blk_timer_event, b) < 0) {
-		ret = b->timerfd < 0 ? -errno : -ENOMEM;
-		pr_err("virtio-blk: iops timer: %s\n", strerror(-ret));
-		return ret;
-	}
+	evloop_timer_add(b->vdev->loop, &b->timer, blk_timer_event, b);
 	if (d) {
 		ret = backend_open(&b->be, d, b);
 		if (ret < 0)
@@ -913,10 +908,7 @@ static void blk_exit(struct vm *vm)
 		virtio_mmio_destroy(b->vdev); /* resets: drains in-flight I/O */
 		backend_close(&b->be, loop);
 		slot_uring_exit(b, loop);
-		if (b->timerfd >= 0) {
-			evloop_del(loop, b->timerfd);
-			close(b->timerfd);
-		}
+		evloop_timer_del(&b->timer);
 		free(b->reqs);
 		free(b);
 		slots[i] = NULL;

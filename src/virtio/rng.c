@@ -2,14 +2,13 @@
 /*
  * virtio-rng: fills the guest's buffers from a file (/dev/urandom by default),
  * at most bytes_per_sec bytes a second; when the bucket is empty the request
- * waits on a timerfd.
+ * waits on a timer of its event loop.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -26,7 +25,7 @@
 struct rng_dev {
 	struct virtio_dev *vdev;
 	int fd;
-	int timerfd;
+	struct evloop_timer timer; /* the bytes_per_sec limit */
 	bool throttled;
 	struct ratelimit rl;
 };
@@ -50,13 +49,8 @@ static unsigned rng_trim(const struct virtq_chain *c, size_t len, struct iovec *
 
 static void rng_throttle(struct rng_dev *r, uint64_t want)
 {
-	uint64_t ns = ratelimit_wait_ns(&r->rl, want);
-	struct itimerspec its = {.it_value = {ns / 1000000000ULL, ns % 1000000000ULL}};
-
-	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-		its.it_value.tv_nsec = 1;
-	if (timerfd_settime(r->timerfd, 0, &its, NULL) == 0)
-		r->throttled = true;
+	evloop_timer_arm(&r->timer, ratelimit_wait_ns(&r->rl, want));
+	r->throttled = true;
 }
 
 static void rng_process(struct rng_dev *r)
@@ -103,14 +97,10 @@ out:
 		virtio_mmio_notify_queue(r->vdev, 0);
 }
 
-static void rng_timer(void *opaque, uint32_t events)
+static void rng_timer(void *opaque)
 {
 	struct rng_dev *r = opaque;
-	uint64_t cnt;
 
-	(void)events;
-	if (read(r->timerfd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		return;
 	virtio_dev_lock(r->vdev);
 	r->throttled = false;
 	if (virtio_dev_running(r->vdev))
@@ -127,9 +117,8 @@ static void rng_queue_notify(struct virtio_dev *vdev, unsigned q)
 static void rng_reset(struct virtio_dev *vdev)
 {
 	struct rng_dev *r = vdev->priv;
-	struct itimerspec off = {0};
 
-	timerfd_settime(r->timerfd, 0, &off, NULL);
+	evloop_timer_disarm(&r->timer);
 	r->throttled = false;
 }
 
@@ -149,14 +138,9 @@ static void rng_exit(struct vm *vm)
 	(void)vm;
 	if (!rng)
 		return;
-	if (rng->vdev) {
-		struct evloop *loop = rng->vdev->loop;
-
+	if (rng->vdev)
 		virtio_mmio_destroy(rng->vdev);
-		evloop_del(loop, rng->timerfd);
-	}
-	if (rng->timerfd >= 0)
-		close(rng->timerfd);
+	evloop_timer_del(&rng->timer);
 	if (rng->fd >= 0)
 		close(rng->fd);
 	free(rng);
@@ -174,28 +158,17 @@ static int rng_init(struct vm *vm)
 	rng = calloc(1, sizeof(*rng));
 	if (!rng)
 		return -ENOMEM;
-	rng->timerfd = -1;
 	rng->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (rng->fd < 0) {
 		ret = -errno;
 		user_err("virtio-rng: cannot open random file '%s': %s\n", path, strerror(-ret));
 		goto err;
 	}
-	rng->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (rng->timerfd < 0) {
-		ret = -errno;
-		pr_err("virtio-rng: timerfd: %s\n", strerror(-ret));
-		goto err;
-	}
 	ratelimit_init(&rng->rl, cfg->rng_bytes_per_sec, 0);
 	ret = virtio_mmio_create(vm, &rng_dev_ops, rng, NULL, &rng->vdev);
 	if (ret < 0)
 		goto err;
-	ret = evloop_add(rng->vdev->loop, rng->timerfd, EPOLLIN, rng_timer, rng);
-	if (ret < 0) {
-		pr_err("virtio-rng: event loop: %s\n", strerror(-ret));
-		goto err;
-	}
+	evloop_timer_add(rng->vdev->loop, &rng->timer, rng_timer, rng);
 	return 0;
 err:
 	rng_exit(vm);

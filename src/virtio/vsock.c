@@ -21,9 +21,10 @@
  * name no connection wait in a small ring, and while it is full the tx
  * queue is not served (the guest is slowed, the VMM does not grow).
  *
- * All host sockets (the listener, the connections) and the timeout timer
- * live in one private epoll set; the device loop sees only that epoll fd,
- * and everything runs with the device lock held.
+ * All host sockets (the listener, the connections) live in one private
+ * epoll set; the device loop sees only that epoll fd and the timeout tick
+ * (a timer of the loop, no timerfd), and everything runs with the device
+ * lock held.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +33,6 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,7 +53,6 @@
 #define VSOCK_EV_BATCH	 32
 
 #define EV_LISTENER 1
-#define EV_TIMER    2
 
 enum conn_state {
 	C_HANDSHAKE, /* host socket accepted, "CONNECT <port>\n" not read yet */
@@ -108,7 +107,8 @@ struct vsock_dev {
 	struct evloop *loop;
 	uint64_t cid;
 	char *uds;
-	int epfd, listen_fd, timerfd;
+	int epfd, listen_fd;
+	struct evloop_timer timer; /* the deadline tick, armed while one is set */
 	bool timer_armed, listen_paused, tx_stalled;
 	struct sockpath_owned owned;
 	struct vconn *hash[VSOCK_HASH];
@@ -193,15 +193,10 @@ static void conn_unqueue(struct vconn *c)
 
 static void arm_timer(struct vsock_dev *v)
 {
-	struct itimerspec its = {
-	    .it_interval = {0, VSOCK_TICK_MS * 1000000L},
-	    .it_value = {0, VSOCK_TICK_MS * 1000000L},
-	};
-
 	if (v->timer_armed)
 		return;
-	if (timerfd_settime(v->timerfd, 0, &its, NULL) == 0)
-		v->timer_armed = true;
+	evloop_timer_arm(&v->timer, VSOCK_TICK_MS * 1000000ULL);
+	v->timer_armed = true;
 }
 
 static void conn_deadline(struct vconn *c, unsigned ms)
@@ -1030,12 +1025,10 @@ static void vsock_accept(struct vsock_dev *v)
 
 static void vsock_tick(struct vsock_dev *v)
 {
-	uint64_t cnt, now = now_ns();
+	uint64_t now = now_ns();
 	struct vconn *c, *next;
 	bool any = false;
 
-	if (read(v->timerfd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		return;
 	for (c = v->all; c; c = next) {
 		next = c->next;
 		if (!c->deadline)
@@ -1050,35 +1043,38 @@ static void vsock_tick(struct vsock_dev *v)
 		else if (c->state == C_HOST_REQ || c->state == C_CLOSING)
 			conn_kill(c);
 	}
-	if (!any) {
-		struct itimerspec off = {0};
+	/* the tick repeats while a deadline is set */
+	v->timer_armed = false;
+	if (any)
+		arm_timer(v);
+}
 
-		timerfd_settime(v->timerfd, 0, &off, NULL);
-		v->timer_armed = false;
-	}
+static void vsock_timer(void *opaque)
+{
+	struct vsock_dev *v = opaque;
+
+	virtio_dev_lock(v->vdev);
+	vsock_tick(v);
+	vsock_run(v);
+	virtio_dev_unlock(v->vdev);
 }
 
 static void vsock_events(void *opaque, uint32_t events)
 {
 	struct vsock_dev *v = opaque;
 	struct epoll_event ev[VSOCK_EV_BATCH];
-	bool tick = false;
 	int n;
 
 	(void)events;
 	virtio_dev_lock(v->vdev);
 	n = epoll_wait(v->epfd, ev, VSOCK_EV_BATCH, 0);
-	/* a connection frees only itself here; the timer, which frees any, goes last */
+	/* a connection frees only itself here; the timer, which frees any, runs apart */
 	for (int i = 0; i < n; i++) {
 		if (ev[i].data.u64 == EV_LISTENER)
 			vsock_accept(v);
-		else if (ev[i].data.u64 == EV_TIMER)
-			tick = true;
 		else
 			conn_event(ev[i].data.ptr, ev[i].events);
 	}
-	if (tick)
-		vsock_tick(v);
 	vsock_run(v);
 	virtio_dev_unlock(v->vdev);
 }
@@ -1140,8 +1136,7 @@ static void vsock_exit(struct vm *vm)
 	if (vsock->listen_fd >= 0)
 		close(vsock->listen_fd);
 	sockpath_release(&vsock->owned);
-	if (vsock->timerfd >= 0)
-		close(vsock->timerfd);
+	evloop_timer_del(&vsock->timer);
 	if (vsock->epfd >= 0)
 		close(vsock->epfd);
 	free(vsock->uds);
@@ -1170,13 +1165,12 @@ static int vsock_init(struct vm *vm)
 	vsock = calloc(1, sizeof(*vsock));
 	if (!vsock)
 		return -ENOMEM;
-	vsock->listen_fd = vsock->timerfd = -1;
+	vsock->listen_fd = -1;
 	vsock->cid = cfg->vsock_cid;
 	vsock->next_port = VSOCK_HOST_PORT_FIRST;
 	vsock->uds = strdup(cfg->vsock_uds);
 	vsock->epfd = epoll_create1(EPOLL_CLOEXEC);
-	vsock->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (!vsock->uds || vsock->epfd < 0 || vsock->timerfd < 0) {
+	if (!vsock->uds || vsock->epfd < 0) {
 		ret = vsock->uds ? -errno : -ENOMEM;
 		pr_err("virtio-vsock: %s\n", strerror(-ret));
 		goto err;
@@ -1190,9 +1184,6 @@ static int vsock_init(struct vm *vm)
 	ev.data.u64 = EV_LISTENER;
 	if (epoll_ctl(vsock->epfd, EPOLL_CTL_ADD, vsock->listen_fd, &ev) < 0)
 		goto err_errno;
-	ev.data.u64 = EV_TIMER;
-	if (epoll_ctl(vsock->epfd, EPOLL_CTL_ADD, vsock->timerfd, &ev) < 0)
-		goto err_errno;
 	ret = virtio_mmio_create(vm, &vsock_dev_ops, vsock, loop, &vsock->vdev);
 	if (ret < 0)
 		goto err;
@@ -1201,6 +1192,7 @@ static int vsock_init(struct vm *vm)
 		pr_err("virtio-vsock: event loop: %s\n", strerror(-ret));
 		goto err;
 	}
+	evloop_timer_add(vsock->vdev->loop, &vsock->timer, vsock_timer, vsock);
 	return 0;
 err_errno:
 	ret = -errno;

@@ -364,6 +364,108 @@ static void test_removed_during_batch(void **state)
 	evloop_free(pair.loop);
 }
 
+/* ---- timers: the loop's epoll timeout, no timerfd ---- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static struct {
+	atomic_int calls[2];
+	uint64_t at[2]; /* when each timer last ran */
+	int order[4], nr_order;
+	int rearm; /* timer 0 re-arms itself this many times */
+	struct evloop_timer t[2];
+	pthread_t loop_thread;
+	int wrong_thread;
+} tm;
+
+static void timer_fn(void *opaque)
+{
+	int i = (int)(intptr_t)opaque;
+
+	if (!pthread_equal(pthread_self(), tm.loop_thread))
+		tm.wrong_thread++;
+	tm.at[i] = mono_ns();
+	if (tm.nr_order < 4)
+		tm.order[tm.nr_order++] = i;
+	atomic_fetch_add(&tm.calls[i], 1);
+	if (i == 0 && tm.rearm > 0) {
+		tm.rearm--;
+		evloop_timer_arm(&tm.t[0], 10 * 1000000ULL);
+	}
+}
+
+static struct evloop *timer_loop_start(void)
+{
+	struct evloop *loop = evloop_new();
+
+	assert_non_null(loop);
+	memset(&tm, 0, sizeof(tm));
+	for (int i = 0; i < 2; i++)
+		evloop_timer_add(loop, &tm.t[i], timer_fn, (void *)(intptr_t)i);
+	assert_int_equal(pthread_create(&tm.loop_thread, NULL, run_loop, loop), 0);
+	usleep(20 * 1000); /* the loop sleeps in epoll_wait with no timeout */
+	return loop;
+}
+
+static void timer_loop_stop(struct evloop *loop)
+{
+	evloop_stop(loop);
+	pthread_join(tm.loop_thread, NULL);
+	for (int i = 0; i < 2; i++)
+		evloop_timer_del(&tm.t[i]);
+	evloop_free(loop);
+}
+
+/* Armed from another thread: the loop wakes, recomputes its timeout, runs it once. */
+static void test_timer_fires_once_after_deadline(void **state)
+{
+	struct evloop *loop = timer_loop_start();
+	uint64_t t0 = mono_ns();
+
+	(void)state;
+	evloop_timer_arm(&tm.t[0], 50 * 1000000ULL);
+	assert_true(evloop_timer_armed(&tm.t[0]));
+	usleep(300 * 1000);
+	assert_int_equal(atomic_load(&tm.calls[0]), 1);
+	assert_false(evloop_timer_armed(&tm.t[0]));
+	assert_true(tm.at[0] - t0 >= 50 * 1000000ULL);
+	assert_true(tm.at[0] - t0 < 250 * 1000000ULL);
+	assert_int_equal(atomic_load(&tm.calls[1]), 0);
+	assert_int_equal(tm.wrong_thread, 0);
+	timer_loop_stop(loop);
+}
+
+/* The earlier deadline runs first; a disarmed timer never runs; re-arming repeats it. */
+static void test_timer_order_disarm_rearm(void **state)
+{
+	struct evloop *loop = timer_loop_start();
+
+	(void)state;
+	evloop_timer_arm(&tm.t[1], 80 * 1000000ULL);
+	evloop_timer_arm(&tm.t[0], 20 * 1000000ULL);
+	usleep(200 * 1000);
+	assert_int_equal(tm.nr_order, 2);
+	assert_int_equal(tm.order[0], 0);
+	assert_int_equal(tm.order[1], 1);
+
+	evloop_timer_arm(&tm.t[1], 30 * 1000000ULL);
+	evloop_timer_disarm(&tm.t[1]);
+	tm.rearm = 3;
+	evloop_timer_arm(&tm.t[0], 10 * 1000000ULL);
+	usleep(300 * 1000);
+	assert_int_equal(atomic_load(&tm.calls[1]), 1); /* only the first round's */
+	assert_int_equal(atomic_load(&tm.calls[0]), 1 + 4);
+	assert_false(evloop_timer_armed(&tm.t[0]));
+	assert_int_equal(tm.wrong_thread, 0);
+	timer_loop_stop(loop);
+}
+
 /* ---- the VM's threads, as the machine creates and tears them down ---- */
 
 static void test_vm_iothreads(void **state)
@@ -446,6 +548,8 @@ int main(void)
 	    cmocka_unit_test(test_handler_runs_on_iothread),
 	    cmocka_unit_test(test_add_del_while_running),
 	    cmocka_unit_test(test_removed_during_batch),
+	    cmocka_unit_test(test_timer_fires_once_after_deadline),
+	    cmocka_unit_test(test_timer_order_disarm_rearm),
 	    cmocka_unit_test(test_vm_iothreads),
 	};
 

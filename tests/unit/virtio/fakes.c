@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "fakes.h"
 #include "util/iothread.h"
@@ -158,6 +159,81 @@ int evloop_del(struct evloop *loop, int fd)
 	return -ENOENT;
 }
 
+/* Timers: one list for every fake loop, run by fake_loop_run(). */
+static struct evloop_timer *timers;
+
+static uint64_t fake_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void evloop_timer_add(struct evloop *loop, struct evloop_timer *t, ev_timer_fn fn, void *opaque)
+{
+	*t = (struct evloop_timer){.loop = loop, .next = timers, .fn = fn, .opaque = opaque};
+	timers = t;
+}
+
+void evloop_timer_arm(struct evloop_timer *t, uint64_t ns)
+{
+	t->deadline = fake_now_ns() + ns;
+}
+
+void evloop_timer_disarm(struct evloop_timer *t)
+{
+	t->deadline = 0;
+}
+
+bool evloop_timer_armed(struct evloop_timer *t)
+{
+	return t->deadline != 0;
+}
+
+void evloop_timer_del(struct evloop_timer *t)
+{
+	for (struct evloop_timer **pp = &timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->deadline = 0;
+}
+
+/* ms until the earliest timer (rounded up), -1: none armed */
+static int timers_timeout(void)
+{
+	uint64_t first = 0, now = fake_now_ns();
+
+	for (struct evloop_timer *t = timers; t; t = t->next)
+		if (t->deadline && (!first || t->deadline < first))
+			first = t->deadline;
+	if (!first)
+		return -1;
+	return first <= now ? 0 : (int)((first - now + 999999ULL) / 1000000ULL);
+}
+
+/* Runs the due timers once each; returns how many ran. */
+static int timers_run(void)
+{
+	uint64_t now = fake_now_ns();
+	int ran = 0;
+
+	for (;;) {
+		struct evloop_timer *t = timers;
+
+		while (t && !(t->deadline && t->deadline <= now))
+			t = t->next;
+		if (!t)
+			return ran;
+		t->deadline = 0;
+		t->fn(t->opaque);
+		ran++;
+	}
+}
+
 /*
  * Every iothread id names one fake loop: the fake evloop_* above ignore the
  * loop, so such a device runs from fake_loop_run() like any other.
@@ -183,7 +259,7 @@ int fake_loop_run(int timeout_ms)
 
 	for (int round = 0; round < FAKE_LOOP_MAX_ROUNDS; round++) {
 		struct pollfd p[MAX_FDS];
-		int n = nr_fds, ready;
+		int n = nr_fds, ready, wait = timeout_ms, t_ms = timers_timeout(), fired;
 
 		for (int i = 0; i < n; i++) {
 			short ev = 0;
@@ -194,8 +270,15 @@ int fake_loop_run(int timeout_ms)
 				ev |= POLLOUT;
 			p[i] = (struct pollfd){.fd = fds[i].fd, .events = ev};
 		}
-		ready = poll(p, n, timeout_ms);
-		if (ready <= 0)
+		/* a timer due within timeout_ms ends the wait like a timerfd would */
+		if (t_ms >= 0 && (wait < 0 || t_ms <= wait))
+			wait = t_ms;
+		ready = poll(p, n, wait);
+		if (ready < 0)
+			return calls;
+		fired = timers_run();
+		calls += fired;
+		if (ready == 0 && !fired)
 			return calls;
 		for (int i = 0; i < n; i++) {
 			uint32_t got = 0;
