@@ -22,8 +22,22 @@ check (guest/checks.d/hotplug.sh) polling vdb..vdd every 10 ms; each of N
 runs times device_add sent -> the guest's "SVHOTPLUG seen" line read on the
 serial console (the blockdev-add before it is not counted), over slots 1-3.
 
+--clock-gap (ours): does hot-plug stop the vCPU? The test guest's clock_gap
+check (tests/guest/checks/clock_gap.c) spins on one vCPU reading the TSC and
+keeps the largest gap between two reads (a COM1 status read and a bystander
+disk's MMIO read once a millisecond are in the gaps). The host runs W windows
+(default 10) of each kind: `idle` (nothing, as long as a hot-plug window
+lasted), `hot-plug` (N/W blockdev-add + device_add + device_del cycles over
+slots 1-3, waiting for DEVICE_DELETED; N default 100), `query-status` (the
+same pace of QMP traffic, 3 round trips, without hot-plug) and `stop+cont`
+(as many `stop` + `cont` pairs, for reference: what a pause costs the
+guest); each window about N/W x pace (10 ms) long. --rt runs the VMM at
+SCHED_FIFO 1: then only the VMM's own stalls show, plus the kernel's RT
+throttling (about 50 ms a second: sched_rt_runtime_us).
+
 Usage: python3 bench/qmp.py [-n 1000] [--vmm BIN] [--guest ELF] [--qemu BIN] [--json FILE]
        python3 bench/qmp.py --linux [-n 50] [--vmm BIN]
+       python3 bench/qmp.py --clock-gap [-n 100] [--windows 10] [--vmm BIN] [--guest ELF]
 """
 import argparse
 import json
@@ -38,7 +52,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
 import benchlib as bl  # noqa: E402
+import clockgap  # noqa: E402
 
 
 def encode(name, args=None):
@@ -285,13 +301,90 @@ def main_linux(args):
         bl.write_json(args.json, {"runs": len(v), "host": host, "linux_seen_us": v})
 
 
+def measure_clock_gap(args):
+    """W windows of each kind, each about N/W * pace long; the guest's report
+    of each (clockgap.GapVm.window)."""
+    per = max(1, args.n // args.windows)
+    pace = args.pace_ms / 1e3
+    res = {k: [] for k in KINDS}
+    res["cycle_s"] = []
+    with tempfile.TemporaryDirectory() as d:
+        cold, img = os.path.join(d, "cold.img"), os.path.join(d, "hot.img")
+        for f in (cold, img):
+            with open(f, "wb") as fh:
+                fh.truncate(1 << 20)
+        sock = f"{d}/qmp.sock"
+        wrap = (lambda a: ["chrt", "--fifo", "1", *a]) if args.rt else None
+        with clockgap.GapVm(clockgap.argv(args.vmm, args.guest, cold), sock, wrap=wrap) as vm:
+            res["tsc_khz"] = vm.tsc_khz
+            for w in range(args.windows):
+                res["idle"].append(vm.window(lambda: time.sleep(per * pace)))
+                res["query-status"].append(vm.window(
+                    lambda: clockgap.status_rounds(sock, per, pace)))
+                res["hot-plug"].append(vm.window(lambda: res["cycle_s"].extend(
+                    clockgap.hotplug_cycles(sock, img, w * per, per, pace))))
+                res["stop+cont"].append(vm.window(
+                    lambda: clockgap.stop_cont_rounds(sock, per, pace)))
+            vm.finish()
+    return res
+
+
+KINDS = ["idle", "query-status", "hot-plug", "stop+cont"]
+
+
+def main_clock_gap(args):
+    r = measure_clock_gap(args)
+    host = bl.host_description()
+    cycles = len(r["cycle_s"])
+    print(f"vCPU clock gaps, test guest (1 vCPU, TSC {r['tsc_khz']} kHz): {args.windows} windows "
+          f"of each kind, {cycles} hot-plug cycles, stop+cont pairs and query-status rounds (one "
+          f"per {args.pace_ms} ms), VMM at {'SCHED_FIFO 1' if args.rt else 'normal priority'}; "
+          f"{host.get('cpu')}, {host.get('cpus')} CPUs, "
+          f"kernel {host.get('kernel')}, load {os.getloadavg()[0]:.1f}, {host.get('date')}")
+
+    def total(ws, key):
+        return sum(w[key] for w in ws)
+
+    rows = [
+        ("largest gap, all windows (µs)", lambda ws: max(w["gap_us"] for w in ws), 0),
+        ("largest gap, median window (µs)",
+         lambda ws: bl.percentile([w["gap_us"] for w in ws], 50), 0),
+        ("largest single exit (µs)", lambda ws: max(w["exit_us"] for w in ws), 0),
+        ("gaps > 100 µs per second",
+         lambda ws: total(ws, "over100us") / max(1e-9, total(ws, "ms") / 1e3), 1),
+        ("gaps > 1 ms per second",
+         lambda ws: total(ws, "over1ms") / max(1e-9, total(ws, "ms") / 1e3), 1),
+        ("TSC reads per ms", lambda ws: total(ws, "reads") / max(1, total(ws, "ms")), 0),
+        ("window length, median (ms)", lambda ws: bl.percentile([w["ms"] for w in ws], 50), 0),
+    ]
+    bl.print_table(["", *KINDS], [[label, *[bl.fmt(fn(r[k]), digits=dg) for k in KINDS]]
+                                  for label, fn, dg in rows])
+    c = sorted(r["cycle_s"])
+    print(f"hot-plug cycle (blockdev-add + device_add + device_del -> DEVICE_DELETED) on the "
+          f"host: median {c[len(c) // 2] * 1e3:.2f} ms, max {c[-1] * 1e3:.2f} ms")
+    if args.json:
+        bl.write_json(args.json, {"host": host, **r})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=None)
     ap.add_argument("--linux", action="store_true",
                     help="device_add -> the Linux guest's user space sees the disk (ours)")
+    ap.add_argument("--clock-gap", action="store_true",
+                    help="the guest vCPU's largest clock gaps with and without hot-plug (ours)")
+    ap.add_argument("--windows", type=int, default=10, help="--clock-gap: windows of each kind")
+    ap.add_argument("--pace-ms", type=float, default=10.0,
+                    help="--clock-gap: one hot-plug cycle every this many ms")
+    ap.add_argument("--rt", action="store_true",
+                    help="--clock-gap: run the VMM at SCHED_FIFO 1 (chrt), so that other "
+                    "processes of a loaded host do not preempt its threads")
     bl.add_path_args(ap)
     args = ap.parse_args()
+    if args.clock_gap:
+        args.n = args.n or 100
+        main_clock_gap(args)
+        return
     if args.linux:
         args.n = args.n or 50
         main_linux(args)
