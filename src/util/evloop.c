@@ -320,6 +320,8 @@ static void timer_set(struct evloop_timer *t, uint64_t deadline)
 {
 	struct evloop *loop = t->loop;
 
+	if (!loop)
+		return; /* never added (a device whose set-up failed) */
 	pthread_mutex_lock(&loop->lock);
 	t->deadline = deadline;
 	pthread_mutex_unlock(&loop->lock);
@@ -336,8 +338,7 @@ void evloop_timer_arm(struct evloop_timer *t, uint64_t ns)
 
 void evloop_timer_disarm(struct evloop_timer *t)
 {
-	if (t->loop)
-		timer_set(t, 0);
+	timer_set(t, 0);
 }
 
 bool evloop_timer_armed(struct evloop_timer *t)
