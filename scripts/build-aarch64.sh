@@ -2,14 +2,17 @@
 # Builds the static aarch64 binary with Debian's cross compiler and runs the
 # unit tests of that build under qemu-user (docs/aarch64.md).
 #   scripts/build-aarch64.sh [--no-test]
-# BUILD (default build-aarch64) is the meson build folder; the arm64 -dev
-# packages are fetched once into $BUILD-sysroot with apt-get download, using a
+# BUILD (default build-aarch64; relative to the checkout, or absolute) is the
+# meson build folder; the arm64 -dev packages are fetched once into $BUILD-sysroot with apt-get download, using a
 # private apt state: the host's dpkg architectures are left as they are.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 build=${BUILD:-build-aarch64}
-sysroot=$repo/${build}-sysroot
+case $build in
+/*) sysroot=${build}-sysroot ;;
+*) sysroot=$repo/${build}-sysroot ;;
+esac
 run_tests=true
 [ "${1:-}" = --no-test ] && run_tests=false
 

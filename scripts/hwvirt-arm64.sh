@@ -1,9 +1,10 @@
 #!/bin/bash
 # Runs a command inside the arm64 nested machine L1: QEMU TCG's virt machine
-# with EL2 (virtualization=on, GICv3, -cpu max) booting Debian's own arm64
-# kernel, whose built-in KVM (VHE) gives the command a /dev/kvm that runs
+# with EL2 (virtualization=on, GICv3 or GICv2, -cpu max) booting Debian's own
+# arm64 kernel, whose built-in KVM (VHE) gives the command a /dev/kvm that runs
 # aarch64 guests (docs/hwvirt.md, "The arm64 nested machine").  The
-# counterpart of scripts/hwvirt.sh, with the same interface.
+# counterpart of scripts/hwvirt.sh, with the same interface; what they share
+# is in scripts/hwvirt/common.sh.
 #
 #   scripts/hwvirt-arm64.sh [--mem MIB] [--cpus N] [--] CMD [ARGS...]
 #
@@ -22,8 +23,10 @@
 # limit), HWVIRT_TRIES (default 2), HWVIRT_SCRATCH_GB (default 16, sparse),
 # HWVIRT_KEEP_LOGS=1 (keep the L1 kernel log), HWVIRT_LOCK (the lock file that
 # keeps one L1 at a time on the host, default /tmp/stratovirt-hwvirt.lock;
-# none = no lock; the same lock as scripts/hwvirt.sh's), QEMU_AARCH64_BIN,
-# STRATOVIRT_HWVIRT_ARM64_CACHE.
+# none = no lock; the same lock as scripts/hwvirt.sh's), HWVIRT_ARM64_GIC
+# (the virt machine's GIC version, 3 or 2, default 3: with 2, L1's KVM runs
+# its guests on a vgic-v2; CMD sees it as HWVIRT_ARM64_GIC),
+# QEMU_AARCH64_BIN, STRATOVIRT_HWVIRT_ARM64_CACHE.
 #
 # Exit status: CMD's; 97 when L1 crashed or hung on every try (an
 # infrastructure fault, neither a pass nor a fail of CMD); 98 when L1 cannot
@@ -31,37 +34,14 @@
 # 2 on a usage error.
 set -uo pipefail
 
-EXIT_INFRA=97
-EXIT_UNAVAILABLE=98
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 parts=$repo/scripts/hwvirt-arm64
-mem=${HWVIRT_MEM:-3072}
-cpus=${HWVIRT_CPUS:-2}
-hang=${HWVIRT_HANG:-60}
-silence=${HWVIRT_SILENCE:-900}
-tries=${HWVIRT_TRIES:-2}
-
-usage() {
-	echo "usage: $0 [--mem MIB] [--cpus N] [--] CMD [ARGS...]" >&2
-	exit 2
-}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--mem) mem=${2:-}; shift 2 || usage ;;
-	--cpus) cpus=${2:-}; shift 2 || usage ;;
-	--) shift; break ;;
-	-*) usage ;;
-	*) break ;;
-	esac
-done
-[ $# -gt 0 ] || usage
-[[ $mem =~ ^[0-9]+$ && $cpus =~ ^[0-9]+$ ]] || usage
-
-say() { echo "hwvirt-arm64: $*" >&2; }
-unavailable() {
-	say "L1 cannot start: $*"
-	exit $EXIT_UNAVAILABLE
-}
+hw_name=hwvirt-arm64
+# shellcheck source=scripts/hwvirt/common.sh
+. "$repo/scripts/hwvirt/common.sh"
+gic=${HWVIRT_ARM64_GIC:-3}
+hw_parse_args "$@"
+[[ $gic =~ ^[23]$ ]] || { echo "$0: HWVIRT_ARM64_GIC=$gic: 2 or 3" >&2; exit 2; }
 
 # What the host needs, installed with apt-get when run as root.
 need=()
@@ -85,84 +65,15 @@ prep=$("$parts/prepare.sh") || unavailable "scripts/hwvirt-arm64/prepare.sh fail
 kernel=$(sed -n 's/^L1_KERNEL=//p' <<<"$prep")
 initrd=$(sed -n 's/^L1_INITRD=//p' <<<"$prep")
 
-results=${HWVIRT_RESULTS:-}
-if [ -n "$results" ]; then
-	mkdir -p "$results" && results=$(cd "$results" && pwd) || unavailable "cannot create HWVIRT_RESULTS=$results"
-fi
+hw_results
+hw_workdir
+hw_write_run "export HWVIRT_ARCH=arm64" "export HWVIRT_ARM64_GIC=$gic"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/hwvirt-arm64.XXXXXX")
-qpid=
-cleanup() {
-	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
-	if [ "${HWVIRT_KEEP_LOGS:-0}" = 1 ]; then
-		rm -f "$work/scratch.img"
-		say "logs kept in $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# The command, as a bash script run in L1: same directory, same environment.
-{
-	printf 'cd -- %q || exit 1\n' "$PWD"
-	while IFS= read -r name; do
-		case $name in
-		PWD | OLDPWD | SHLVL | _ | HWVIRT_*) continue ;;
-		esac
-		printf 'export %s=%q\n' "$name" "${!name}"
-	done < <(compgen -e)
-	echo "export HWVIRT=1"
-	echo "export HWVIRT_ARCH=arm64"
-	[ -n "$results" ] && printf 'export HWVIRT_RESULTS=%q\n' "$results"
-	printf 'exec'
-	printf ' %q' "$@"
-	printf '\n'
-} >"$work/run"
-
-interactive=0
-[ -t 0 ] && [ -t 1 ] && interactive=1
-
-fatal_re='Kernel panic|Oops|BUG:|general protection fault|corrupted stack end'
-
-# One boot of L1.  Sets fault (empty when L1 worked) and rc.
-run_l1() {
-	local ctl=$work/ctl log=$work/l1.log out=$work/out.log chr shares=()
-	rm -rf "$ctl" "$log" "$out"
-	mkdir -p "$ctl"
-	cp "$work/run" "$ctl/run"
-	[ -n "$results" ] && echo "$results" >"$ctl/results"
-	# L1's /tmp is its scratch disk: a working directory or checkout under
-	# the host's /tmp is shown at the same path (host copy under an overlay).
-	local p rest
-	for p in "$PWD" "$repo"; do
-		case "$p" in
-		/tmp/?*) rest=${p#/tmp/} && echo "/tmp/${rest%%/*}" ;;
-		esac
-	done | sort -u >"$ctl/tmpdirs"
-	rm -f "$work/scratch.img"
-	truncate -s "${HWVIRT_SCRATCH_GB:-16}G" "$work/scratch.img"
-	mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1,nodiscard "$work/scratch.img" ||
-		unavailable "mkfs.ext4 of the scratch disk failed"
-	if [ $interactive = 1 ]; then
-		echo tty >"$ctl/mode"
-		stty size 2>/dev/null | awk '{print "rows " $1 " cols " $2}' >"$ctl/ttysize"
-		# Ctrl-C goes to the command; Ctrl-A x quits QEMU.
-		chr="stdio,id=con,mux=on,signal=off"
-		shares+=(-mon chardev=con,mode=readline)
-	else
-		echo pipe >"$ctl/mode"
-		chr="stdio,id=con,logfile=$out"
-	fi
-	[ -n "$results" ] && shares+=(-virtfs "local,path=$results,mount_tag=hwres,security_model=none")
-	: >"$log"
-	: >"$out"
-	# The virt machine has one PL011: the L1 kernel log goes there (ttyAMA0),
-	# the command's stdio over a virtio console (hvc0).
+# The virt machine has one PL011: the L1 kernel log goes there (ttyAMA0),
+# the command's stdio over a virtio console (hvc0).
+l1_start() {
 	"$qemu" -accel tcg,thread=multi -cpu max -smp "$cpus" -m "$mem" \
-		-M virt,virtualization=on,gic-version=3 \
+		-M "virt,virtualization=on,gic-version=$gic" \
 		-nodefaults -display none -no-reboot \
 		-serial "file:$log" \
 		-chardev "$chr" -device virtio-serial-pci -device virtconsole,chardev=con \
@@ -174,73 +85,7 @@ run_l1() {
 		-device virtio-blk-pci,drive=scratch \
 		"${shares[@]}" <&0 &
 	qpid=$!
-	fault=
-	local now last
-	while kill -0 "$qpid" 2>/dev/null; do
-		sleep 1
-		if grep -Eq "$fatal_re" "$log" && grep -E "$fatal_re" "$log" | grep -qv 'soft lockup'; then
-			sleep 2 # let the oops finish printing
-			fault="L1 kernel: $(grep -E "$fatal_re" "$log" | grep -v 'soft lockup' | head -n 1)"
-			break
-		fi
-		now=$(date +%s)
-		last=$(stat -c %Y "$log")
-		if [ $((now - last)) -gt "$hang" ]; then
-			fault="L1 hung: no kernel output or heartbeat for $hang s"
-			break
-		fi
-		if [ $interactive = 0 ] && [ "$silence" -gt 0 ] && [ -s "$ctl/mode" ] &&
-			grep -q 'running the command' "$log"; then
-			last=$(stat -c %Y "$out")
-			if [ $((now - last)) -gt "$silence" ]; then
-				fault="no output from the command for $silence s (L1 or the command hung)"
-				break
-			fi
-		fi
-	done
-	if [ -n "$fault" ]; then
-		kill "$qpid" 2>/dev/null
-	fi
-	wait "$qpid"
-	local qrc=$?
-	qpid=
-	if [ -z "$fault" ]; then
-		if [ -s "$ctl/setup-error" ]; then
-			unavailable "$(cat "$ctl/setup-error")"
-		elif [ -s "$ctl/rc" ]; then
-			rc=$(cat "$ctl/rc")
-			return
-		elif ! grep -q 'hwvirt-l1:' "$log" && [ $qrc -ne 0 ]; then
-			unavailable "$qemu exited with status $qrc before L1 ran: $(tail -n 3 "$log")"
-		elif grep -Eq "$fatal_re" "$log"; then
-			fault="L1 kernel: $(grep -E "$fatal_re" "$log" | head -n 1)"
-		else
-			fault="L1 ended without the command's exit status (QEMU status $qrc)"
-		fi
-	fi
-	cp "$log" "$work/l1-try$try.log"
 }
 
-# One nested machine at a time on this host, x86_64 or arm64 (the same lock
-# as scripts/hwvirt.sh): two TCG L1s slow each other past their hang limits.
-lock=${HWVIRT_LOCK:-/tmp/stratovirt-hwvirt.lock}
-if [ "$lock" != none ]; then
-	exec {lockfd}>>"$lock" || unavailable "cannot open the lock file $lock"
-	if ! flock -n "$lockfd"; then
-		say "waiting for another nested machine to end (lock $lock)"
-		flock "$lockfd"
-	fi
-fi
-
-rc=
-for ((try = 1; try <= tries; try++)); do
-	run_l1
-	[ -z "$fault" ] && exit "$rc"
-	say "infrastructure fault (not a result of the command): $fault"
-	HWVIRT_KEEP_LOGS=1
-	if [ $try -lt "$tries" ]; then
-		say "retrying once"
-	fi
-done
-say "L1 failed on all $tries tries; the command has no result"
-exit $EXIT_INFRA
+hw_lock
+hw_main

@@ -20,6 +20,8 @@ busybox=${BUSYBOX:-/bin/busybox}
 
 log() { echo "hwvirt-prepare: $*" >&2; }
 die() { echo "hwvirt-prepare: error: $*" >&2; exit 2; }
+# shellcheck source=scripts/hwvirt/common.sh
+. "$here/../hwvirt/common.sh" # hw_add_modules, hw_pack_initramfs
 
 pkg=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/kernel-version" | head -n 1 | tr -d '[:space:]')
 [[ $pkg =~ ^linux-image-[0-9a-z.+-]+$ ]] || die "no package name in $here/kernel-version"
@@ -76,6 +78,8 @@ hash=$(
 			echo "file: $f"
 			cat "$here/$f"
 		done
+		echo "file: common.sh"
+		cat "$here/../hwvirt/common.sh"
 	} | sha256sum | cut -c1-16
 )
 idir=$cache_root/initrd-$hash
@@ -99,40 +103,9 @@ if [ ! -s "$initrd" ]; then
 	mknod -m 600 "$root/dev/console" c 5 1 || die "mknod /dev/console failed (run as root)"
 	mknod -m 666 "$root/dev/null" c 1 3
 
-	# Each wanted module after the modules it depends on (depends= in .modinfo).
-	declare -A path_of=() done_mod=()
-	while IFS= read -r f; do
-		n=$(basename "$f" .ko)
-		path_of[${n//-/_}]=$f
-	done < <(find "$kdir/modules/$kver/kernel" -name '*.ko')
-	order=()
-	add_module() {
-		local n=${1//-/_} dep
-		[ -n "${done_mod[$n]:-}" ] && return 0
-		[ -n "${path_of[$n]:-}" ] || die "module $n not in $pkg"
-		done_mod[$n]=1
-		for dep in $(tr '\0' '\n' <"${path_of[$n]}" | sed -n 's/^depends=//p' | tr ',' ' '); do
-			add_module "$dep"
-		done
-		order+=("$n")
-	}
-	for m in $(sed -e 's/#.*//' "$here/modules.txt"); do
-		add_module "$m"
-	done
-	for n in "${order[@]}"; do
-		cp "${path_of[$n]}" "$root/lib/modules/$n.ko"
-		echo "$n" >>"$root/etc/hwvirt-modules"
-	done
-	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
-	echo "root:x:0:" >"$root/etc/group"
-	find "$root" -exec touch -h -d @0 {} +
-	log "packing the L1 initramfs (${#order[@]} modules)"
-	(
-		cd "$root"
-		find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible
-	) | gzip -6 -n >"$tmp/l1.cpio.gz"
-	rm -rf "$root"
-	printf '%s\n' "${order[@]}" >"$tmp/MODULES"
+	hw_add_modules "$root" "$kdir/modules/$kver/kernel" "$here/modules.txt" "$pkg"
+	hw_pack_initramfs "$root" "$tmp/l1.cpio.gz" "L1 initramfs"
+	printf '%s\n' "${hw_order[@]}" >"$tmp/MODULES"
 	rm -rf "$idir"
 	mv "$tmp" "$idir"
 	log "initramfs cached in $idir"

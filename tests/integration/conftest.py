@@ -48,6 +48,8 @@ def pytest_configure(config):
                             "virtualization KVM); run inside scripts/hwvirt.sh on kvm_pvm hosts")
     config.addinivalue_line("markers", "hwvirt_arm64: needs an aarch64 KVM; run inside "
                             "scripts/hwvirt-arm64.sh unless on an aarch64 host with /dev/kvm")
+    config.addinivalue_line("markers", "arm64_gicv2: a hwvirt_arm64 test for an L1 whose GIC is "
+                            "a GICv2 (scripts/hwvirt-arm64.sh with HWVIRT_ARM64_GIC=2)")
 
 
 @pytest.hookimpl(trylast=True)

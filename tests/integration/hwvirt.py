@@ -21,8 +21,10 @@ Tests marked `hwvirt_arm64` need an aarch64 KVM: they are delegated the same
 way to the arm64 nested machine (scripts/hwvirt-arm64.sh), always, unless
 this pytest runs inside it (HWVIRT_ARCH=arm64, set by that script), on an
 aarch64 host with a usable /dev/kvm, or with HWVIRT_MODE=direct; inside the
-x86_64 nested machine they skip (one L1 cannot start another).  The two
-machines never run at once: each starts when its first test runs.  They run
+x86_64 nested machine they skip (one L1 cannot start another).  Those also
+marked `arm64_gicv2` run in an arm64 L1 of their own whose GIC is a GICv2
+(HWVIRT_ARM64_GIC=2).  The machines never run at once: each starts when its
+first test runs.  They run
 only when asked for (arm64_gate): HWVIRT_ARM64=1, or "arm64" in a path or
 node id on pytest's command line; a plain `pytest tests/integration` (make
 check) skips them, saying so.
@@ -87,9 +89,10 @@ def arm64_route():
 class NestedRun:
     """One inner pytest run in L1 for a list of node ids, started lazily."""
 
-    def __init__(self, config, items, script="hwvirt.sh"):
+    def __init__(self, config, items, script="hwvirt.sh", env=None):
         self.config = config
         self.script = script
+        self.env = env or {}
         self.nodeids = [it.nodeid for it in items]
         self.modules = []
         for it in items:
@@ -172,7 +175,7 @@ class NestedRun:
     def _inner(self, nodeids, results, report, deadline):
         """One L1 boot running pytest on nodeids; returns (status, last line)."""
         env = dict(os.environ, HWVIRT_RESULTS=str(results), HWVIRT_TRIES="1",
-                   **{REPORT_ENV: str(report)})
+                   **{REPORT_ENV: str(report)}, **self.env)
         argv = [str(REPO / "scripts" / self.script), sys.executable, "-m", "pytest",
                 "-p", "no:cacheprovider", "-v", "-rsxX", "--color=no",
                 f"--rootdir={self.config.rootpath}", *nodeids]
@@ -254,7 +257,13 @@ def delegate_items(session, config, items):
     arm64 = [it for it in items if it.get_closest_marker("hwvirt_arm64")]
     route = (arm64_gate(config) or arm64_route()) if arm64 else "direct"
     if route == "nested":
-        _proxy(config, items, "hwvirt_arm64", NestedRun(config, arm64, "hwvirt-arm64.sh"))
+        gicv2 = [it for it in arm64 if it.get_closest_marker("arm64_gicv2")]
+        gicv3 = [it for it in arm64 if it not in gicv2]
+        if gicv3:
+            _proxy(config, items, gicv3, NestedRun(config, gicv3, "hwvirt-arm64.sh"))
+        if gicv2:
+            _proxy(config, items, gicv2, NestedRun(config, gicv2, "hwvirt-arm64.sh",
+                                                   env={"HWVIRT_ARM64_GIC": "2"}))
     elif route != "direct":
         for it in arm64:
             it.add_marker(pytest.mark.skip(reason=route))
@@ -263,12 +272,13 @@ def delegate_items(session, config, items):
     wanted = [it for it in items if it.get_closest_marker("hwvirt")
               and not it.get_closest_marker("hwvirt_arm64")]
     if wanted:
-        _proxy(config, items, "hwvirt", NestedRun(config, wanted))
+        _proxy(config, items, wanted, NestedRun(config, wanted))
 
 
-def _proxy(config, items, marker, nested):
+def _proxy(config, items, wanted, nested):
+    """Each item of wanted is replaced in items by a proxy of nested."""
     for i, it in enumerate(items):
-        if it.get_closest_marker(marker) and not isinstance(it, HwvirtProxy):
+        if it in wanted and not isinstance(it, HwvirtProxy):
             proxy = HwvirtProxy.from_parent(it.parent, name=it.name, nested=nested)
             for m in it.iter_markers():
                 proxy.own_markers.append(m)

@@ -15,20 +15,40 @@ sv.checks= and prints `SVCHECK <name> ok|fail key=value...` lines.
               (PSCI SYSTEM_OFF / SYSTEM_RESET)
   ext4 root   root=/dev/vda rw on virtio-blk: the guest writes a file and
               syncs, the host finds it in the image
+  virtio-net  the guest (ip= on its command line) pings the host end of a tap
+              and fetches 1 MiB over TCP from it (test_linux_user's checks)
+  QMP         stop/cont/query-status with STOP and RESUME (the shell's answer
+              waits for cont), system_powerdown refused (no power button on
+              this machine), quit with SHUTDOWN, exit status 0
+  hot-plug    Kata's disk sequence (test_qmp_linux's helpers, the guest's
+              hotplug check): blockdev-add, device_add into slots 1-3, the
+              guest reads /dev/vdX whole (capacity and SHA-256), device_del
+              with DEVICE_DELETED, the guest sees the capacity fall to 0
+  RTC         the PL031's since_epoch and the guest's `date +%s` within 3 s
+              of the host's time when the shell prints them
+  GICv2       (marker arm64_gicv2: an L1 of its own with HWVIRT_ARM64_GIC=2)
+              the VMM falls back to an in-kernel GICv2: 2 vCPUs, the guest's
+              interrupts on GIC-0; -smp 9 is refused
 
 Environment: STRATOVIRT_AARCH64_BIN (default build-aarch64/stratovirt),
 SVGUEST_ARM64_IMAGE and SVGUEST_ARM64_INITRD (default: guest/build-arm64.sh's
 cached outputs), ARM64_LINUX_TIMEOUT (seconds per boot, default 300).
 """
+import hashlib
 import os
 import re
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 import conftest
+from conftest import NetNs, netns_unavailable
+from qmpclient import Qmp, QmpVm
+from test_linux_user import GUEST_IP, HOST_IP, TCP_PORT, Sender
+from test_qmp_linux import describe as qmp_describe, disk_images, finish, kata_disk_round
 
 pytestmark = [pytest.mark.hwvirt_arm64, pytest.mark.slow]
 
@@ -164,3 +184,145 @@ def test_ext4_root_write(arm64_vmm, arm64_guest, tmp_path):
     got = subprocess.run(["debugfs", "-R", "cat /svcheck.txt", str(img)],
                          capture_output=True, text=True)
     assert got.stdout.strip() == token, f"the host read {got.stdout!r} from the image"
+
+
+# ---- virtio-net ----------------------------------------------------------------
+
+def test_network_ping_and_tcp(arm64_vmm, arm64_guest):
+    """virtio-net on a tap: the guest pings the tap's end and reads 1 MiB."""
+    why = netns_unavailable()
+    if why:
+        pytest.skip(why)
+    image, initrd = arm64_guest
+    payload = os.urandom(1 << 20)
+    with NetNs() as ns:
+        ns.ip("addr", "add", f"{HOST_IP}/24", "dev", ns.tap)
+        sender = Sender(ns, payload)
+        sender.start()
+        extra = ["-netdev", f"tap,id=n0,ifname={ns.tap}", "-device",
+                 "virtio-net-device,netdev=n0,id=net0,mac=52:54:00:12:34:56"]
+        append = (f"ip={GUEST_IP}::{HOST_IP}:255.255.255.0::eth0:off sv.checks=ping,tcp "
+                  f"sv.peer={HOST_IP} sv.tcp={HOST_IP}:{TCP_PORT} sv.end=poweroff")
+        res = run_vm(ns.wrap(vmm(arm64_vmm, image, append, initrd=initrd, extra=extra)))
+        sender.join(timeout=10)
+    got = assert_checks(res, ["ping", "tcp"])
+    assert int(got["ping"]["received"]) > 0, res.describe()
+    assert sender.error is None, sender.error
+    assert got["tcp"]["bytes"] == str(len(payload)), res.describe()
+    assert got["tcp"]["sha256"] == hashlib.sha256(payload).hexdigest()
+
+
+# ---- QMP -------------------------------------------------------------------------
+
+def type_line(vm, text):
+    vm.proc.stdin.write(text.encode() + b"\n")
+    vm.proc.stdin.flush()
+
+
+def shell_vm(binary, image, initrd, sock, smp=1):
+    """The demo guest's shell on ttyAMA0, with a QMP socket, once it prompts."""
+    vm = QmpVm(vmm(binary, image, "", smp=smp, initrd=initrd), sock)
+    if vm.wait_line(lambda ln: "type 'exit'" in ln, TIMEOUT) is None:
+        vm.kill()
+        raise AssertionError(f"the guest's shell did not start\n{qmp_describe(vm)}")
+    return vm
+
+
+def test_qmp_lifecycle(arm64_vmm, arm64_guest, tmp_path):
+    """stop/cont/query-status with events, system_powerdown refused, quit."""
+    image, initrd = arm64_guest
+    sock = tmp_path / "qmp.sock"
+    with shell_vm(arm64_vmm, image, initrd, sock) as vm, Qmp(sock) as q:
+        assert q.cmd("query-status")["return"] == {"running": True, "singlestep": False,
+                                                   "status": "running"}
+        assert q.cmd("stop") == {"return": {}}
+        assert q.wait_event("STOP") is not None
+        assert q.cmd("query-status")["return"]["status"] == "paused"
+        # typed while the vCPU is stopped: the answer waits for cont
+        type_line(vm, "echo sv-$((6*7))-answer")
+        assert vm.wait_line(lambda ln: ln.startswith("sv-42-answer"), 2) is None, \
+            f"the guest answered while stopped\n{qmp_describe(vm)}"
+        assert q.cmd("cont") == {"return": {}}
+        assert q.wait_event("RESUME") is not None
+        assert vm.wait_line(lambda ln: ln.startswith("sv-42-answer"), 30) is not None, \
+            qmp_describe(vm)
+        assert q.cmd("query-status")["return"]["status"] == "running"
+        rep = q.cmd("system_powerdown")
+        assert rep.get("error", {}).get("class") == "GenericError", rep
+        assert rep["error"]["desc"] == ("system_powerdown is not supported yet on aarch64: "
+                                        "the machine has no power button"), rep
+        assert [e for e in q.events if e["event"] == "POWERDOWN"] == []
+        q.send({"execute": "quit", "id": "q"})
+        ev = q.wait_event("SHUTDOWN", 30)
+        assert ev is not None and ev["data"] == {"guest": False, "reason": "host-qmp-quit"}, ev
+        assert q.reply() == {"return": {}, "id": "q"}
+        assert vm.wait(30) == 0, qmp_describe(vm)
+    assert not sock.exists()
+
+
+def test_kata_disk_hotplug(arm64_vmm, arm64_guest, tmp_path):
+    """Kata's blockdev-add + device_add into slots 1-3, the guest reads the
+    disk, device_del with DEVICE_DELETED, the guest sees it gone."""
+    image, initrd = arm64_guest
+    rounds, images = 3, disk_images(tmp_path, 3)
+    sock = tmp_path / "qmp.sock"
+    argv = vmm(arm64_vmm, image, f"sv.checks=hotplug sv.hotplug={rounds} sv.end=poweroff",
+               initrd=initrd)
+    with QmpVm(argv, sock) as vm:
+        assert vm.wait_line(lambda ln: "SVCHECK start" in ln, TIMEOUT) is not None, \
+            qmp_describe(vm)
+        pos = 0
+        for i in range(rounds):
+            pos, _, _ = kata_disk_round(vm, sock, i, 1 + i, images[i], pos)
+        finish(vm, ["hotplug"])
+
+
+# ---- PL031 ----------------------------------------------------------------------
+
+def test_rtc_gives_host_time(arm64_vmm, arm64_guest, tmp_path):
+    """The PL031 (read directly and through the guest clock it set at boot)
+    agrees with the host's time within 3 s."""
+    image, initrd = arm64_guest
+    with shell_vm(arm64_vmm, image, initrd, tmp_path / "qmp.sock") as vm:
+        type_line(vm, "echo sv-rtc-$((1+1)) $(cat /sys/class/rtc/rtc0/since_epoch) "
+                      "$(date +%s) $(cat /sys/class/rtc/rtc0/name)")
+        i = vm.wait_line(lambda ln: ln.startswith("sv-rtc-2 "), 30)
+        host = time.time()
+        assert i is not None, qmp_describe(vm)
+        words = vm.lines[i].split()
+        assert len(words) >= 4 and words[1].isdigit() and words[2].isdigit(), vm.lines[i]
+        rtc, date = int(words[1]), int(words[2])
+        assert "pl031" in vm.lines[i], f"rtc0 is not the PL031: {vm.lines[i]}"
+        assert abs(rtc - host) <= 3, f"PL031 {rtc}, host {host:.1f}"
+        assert abs(date - host) <= 3, f"guest date {date}, host {host:.1f}"
+        type_line(vm, "poweroff -f")
+        assert vm.wait(30) == 0, qmp_describe(vm)
+
+
+# ---- GICv2 ----------------------------------------------------------------------
+
+@pytest.mark.arm64_gicv2
+def test_gicv2_fallback_boot(arm64_vmm, arm64_guest, tmp_path):
+    """Where KVM has no GICv3 the VMM creates a GICv2: Linux runs on it with
+    2 vCPUs; more than 8 vCPUs are refused."""
+    if os.environ.get("HWVIRT_ARM64_GIC") != "2":
+        pytest.skip("needs a host whose GIC is a GICv2 (KVM_DEV_TYPE_ARM_VGIC_V3 absent): the "
+                    "arm64 L1 with HWVIRT_ARM64_GIC=2 (hwvirt.py starts one for this test)")
+    image, initrd = arm64_guest
+    env = dict(os.environ, STRATOVIRT_LOG_LEVEL="info")
+    res = conftest.run_vm([str(a) for a in vmm(arm64_vmm, image, "", smp=2, initrd=initrd)],
+                          timeout=TIMEOUT, stall=STALL, env=env,
+                          respond={"type 'exit'": "echo sv-gic-$((1+1)) $(nproc) "
+                                                  "$(grep -c GIC-0 /proc/interrupts)\n",
+                                   "sv-gic-2 ": "poweroff -f\n"})
+    assert "in-kernel GICv2" in res.stderr, res.describe()
+    line = next((ln for ln in res.lines if ln.startswith("sv-gic-2 ")), None)
+    assert line is not None, res.describe()
+    _, nproc, gic_irqs = line.split()[:3]
+    assert nproc == "2", line
+    assert int(gic_irqs) > 0, f"no interrupt of the guest on GIC-0: {line}\n{res.describe()}"
+    assert not res.timed_out and res.rc == 0, res.describe()
+    bad = subprocess.run([str(a) for a in vmm(arm64_vmm, image, "", smp=9, initrd=initrd)],
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert bad.returncode != 0
+    assert "KVM has no GICv3" in bad.stderr and "-smp 9" in bad.stderr, bad.stderr

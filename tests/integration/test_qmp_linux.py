@@ -94,13 +94,48 @@ def blockdev(node, path, ro):
             "file": {"driver": "file", "filename": str(path), "aio": "native"}}
 
 
-def test_kata_disk_hotplug_linux(vmm_bin, guest, tmp_path):
-    rounds, images = 10, []
-    for k in range(4):  # 4 distinct images, 1..4 MiB
+def disk_images(tmp_path, count):
+    """count distinct raw images of 1..count MiB: (path, size, SHA-256) each."""
+    images = []
+    for k in range(count):
         data = os.urandom((k + 1) << 20)
         path = tmp_path / f"disk{k}.img"
         path.write_bytes(data)
         images.append((path, len(data), hashlib.sha256(data).hexdigest()))
+    return images
+
+
+def kata_disk_round(vm, sock, i, slot, image, pos):
+    """One round of Kata's disk hot-plug while the guest's hotplug check runs:
+    blockdev-add and device_add into slot (read-only on odd rounds), the
+    guest's add line with the image's size and SHA-256, device_del with
+    DEVICE_DELETED, the guest's del line.  Returns (pos, seconds from
+    blockdev-add to the add line, seconds from there to the del line)."""
+    path, size, sha = image
+    node, dev = f"drive{i}", f"vd{chr(ord('a') + slot)}"
+    t0 = time.monotonic()
+    with Qmp(sock) as q:  # Kata: a new connection per operation
+        assert q.cmd("blockdev-add", blockdev(node, path, i % 2 == 1)) == {"return": {}}
+    with Qmp(sock) as q:
+        assert q.cmd("device_add", {"id": node, "driver": "virtio-blk-mmio",
+                                    "drive": node, "addr": str(slot),
+                                    "romfile": ""}) == {"return": {}}
+    pos, line = event_line(vm, "add", pos)
+    t1 = time.monotonic()
+    assert line == f"SVHOTPLUG add dev={dev} sectors={size // 512} bytes={size} " \
+                   f"sha256={sha}", f"round {i} slot {slot}: {line}\n{describe(vm)}"
+    with Qmp(sock) as q:
+        q.send({"execute": "device_del", "arguments": {"id": node}})
+        ev = q.wait_event("DEVICE_DELETED", 10)
+        assert ev is not None and ev["data"] == {"device": node, "path": node}, ev
+        assert q.reply() == {"return": {}}
+    pos, line = event_line(vm, "del", pos)
+    assert line == f"SVHOTPLUG del dev={dev}", line
+    return pos, t1 - t0, time.monotonic() - t1
+
+
+def test_kata_disk_hotplug_linux(vmm_bin, guest, tmp_path):
+    rounds, images = 10, disk_images(tmp_path, 4)  # 4 distinct images, 1..4 MiB
     sock = tmp_path / "qmp.sock"
     argv = vmm_argv(vmm_bin, guest, f"sv.checks=hotplug sv.hotplug={rounds}")
     times = []
@@ -108,28 +143,8 @@ def test_kata_disk_hotplug_linux(vmm_bin, guest, tmp_path):
         assert vm.wait_line(lambda ln: "SVCHECK start" in ln, TIMEOUT) is not None, describe(vm)
         pos = 0
         for i in range(rounds):
-            slot = 1 + i % 3
-            path, size, sha = images[i % 4]
-            node, dev = f"drive{i}", f"vd{chr(ord('a') + slot)}"
-            t0 = time.monotonic()
-            with Qmp(sock) as q:  # Kata: a new connection per operation
-                assert q.cmd("blockdev-add", blockdev(node, path, i % 2 == 1)) == {"return": {}}
-            with Qmp(sock) as q:
-                assert q.cmd("device_add", {"id": node, "driver": "virtio-blk-mmio",
-                                            "drive": node, "addr": str(slot),
-                                            "romfile": ""}) == {"return": {}}
-            pos, line = event_line(vm, "add", pos)
-            t1 = time.monotonic()
-            assert line == f"SVHOTPLUG add dev={dev} sectors={size // 512} bytes={size} " \
-                           f"sha256={sha}", f"round {i} slot {slot}: {line}\n{describe(vm)}"
-            with Qmp(sock) as q:
-                q.send({"execute": "device_del", "arguments": {"id": node}})
-                ev = q.wait_event("DEVICE_DELETED", 10)
-                assert ev is not None and ev["data"] == {"device": node, "path": node}, ev
-                assert q.reply() == {"return": {}}
-            pos, line = event_line(vm, "del", pos)
-            assert line == f"SVHOTPLUG del dev={dev}", line
-            times.append((t1 - t0, time.monotonic() - t1))
+            pos, add_s, del_s = kata_disk_round(vm, sock, i, 1 + i % 3, images[i % 4], pos)
+            times.append((add_s, del_s))
         finish(vm, ["hotplug"])
     adds = sorted(a for a, _ in times)
     dels = sorted(d for _, d in times)
