@@ -189,6 +189,8 @@ def reexec_nested(args):
     """Run this script inside the nested machine where it must; else return."""
     if os.environ.get("HWVIRT") == "1":
         return
+    # git under qemu-x86_64 in the arm64 L1 outlasts its 10 s timeout
+    os.environ["LINUX_BOOT_GIT"] = bl.git_revision()
     if args.arch == "arm64":
         if arm64_kvm_host():
             return
@@ -294,7 +296,7 @@ def main():
 
     result = {"host": bl.host_description(), "arch": args.arch,
               "inside_nested_machine": os.environ.get("HWVIRT") == "1", "runs": n,
-              "kernel": str(kernel), "initrd": str(initrd), "git": bl.git_revision(),
+              "kernel": str(kernel), "initrd": str(initrd), "git": os.environ.get("LINUX_BOOT_GIT") or bl.git_revision(),
               "qemu_version": None if no_qemu else
               bl.qemu_version(args.qemu) if not args.qemu_prefix else
               subprocess.run([*args.qemu_prefix, args.qemu, "--version"], capture_output=True,
