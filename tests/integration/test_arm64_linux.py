@@ -47,7 +47,7 @@ import pytest
 import conftest
 from conftest import NetNs, netns_unavailable
 from qmpclient import Qmp, QmpVm
-from test_linux_user import GUEST_IP, HOST_IP, TCP_PORT, Sender
+from test_linux_user import Sender, tap_net_check
 from test_qmp_linux import describe as qmp_describe, disk_images, finish, kata_disk_round
 
 pytestmark = [pytest.mark.hwvirt_arm64, pytest.mark.slow]
@@ -196,14 +196,11 @@ def test_network_ping_and_tcp(arm64_vmm, arm64_guest):
     image, initrd = arm64_guest
     payload = os.urandom(1 << 20)
     with NetNs() as ns:
-        ns.ip("addr", "add", f"{HOST_IP}/24", "dev", ns.tap)
+        extra, append = tap_net_check(ns)
         sender = Sender(ns, payload)
         sender.start()
-        extra = ["-netdev", f"tap,id=n0,ifname={ns.tap}", "-device",
-                 "virtio-net-device,netdev=n0,id=net0,mac=52:54:00:12:34:56"]
-        append = (f"ip={GUEST_IP}::{HOST_IP}:255.255.255.0::eth0:off sv.checks=ping,tcp "
-                  f"sv.peer={HOST_IP} sv.tcp={HOST_IP}:{TCP_PORT} sv.end=poweroff")
-        res = run_vm(ns.wrap(vmm(arm64_vmm, image, append, initrd=initrd, extra=extra)))
+        res = run_vm(ns.wrap(vmm(arm64_vmm, image, f"{append} sv.end=poweroff", initrd=initrd,
+                                 extra=extra)))
         sender.join(timeout=10)
     got = assert_checks(res, ["ping", "tcp"])
     assert int(got["ping"]["received"]) > 0, res.describe()

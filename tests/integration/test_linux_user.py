@@ -279,6 +279,19 @@ class Sender(threading.Thread):
             self.sock.close()
 
 
+def tap_net_check(ns, netdev_opts=""):
+    """HOST_IP on ns's tap; the VMM's virtio-net arguments on that tap
+    (netdev_opts: more -netdev options, ",name=value..."), and the guest's
+    command-line words that configure eth0 and run the ping and tcp checks
+    against the tap's end."""
+    ns.ip("addr", "add", f"{HOST_IP}/24", "dev", ns.tap)
+    extra = ["-netdev", f"tap,id=n0,ifname={ns.tap}{netdev_opts}", "-device",
+             "virtio-net-device,netdev=n0,id=net0,mac=52:54:00:12:34:56"]
+    append = (f"ip={GUEST_IP}::{HOST_IP}:255.255.255.0::eth0:off "
+              f"sv.checks=ping,tcp sv.peer={HOST_IP} sv.tcp={HOST_IP}:{TCP_PORT}")
+    return extra, append
+
+
 @pytest.mark.parametrize("iothread", [None, "io1"], ids=["main", "iothread"])
 def test_network_ping_and_transfer(vmm_bin, guest, iothread):
     why = netns_unavailable()
