@@ -176,6 +176,10 @@ class NestedRun:
         """One L1 boot running pytest on nodeids; returns (status, last line)."""
         env = dict(os.environ, HWVIRT_RESULTS=str(results), HWVIRT_TRIES="1",
                    **{REPORT_ENV: str(report)}, **self.env)
+        # pytest -v prints a line as each test starts and ends, and no test
+        # inside L1 runs for minutes: 10 min of silence is a hung L1 (the
+        # script's default of 15 min is for any command)
+        env.setdefault("HWVIRT_SILENCE", "600")
         argv = [str(REPO / "scripts" / self.script), sys.executable, "-m", "pytest",
                 "-p", "no:cacheprovider", "-v", "-rsxX", "--color=no",
                 f"--rootdir={self.config.rootpath}", *nodeids]
