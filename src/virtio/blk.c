@@ -118,6 +118,13 @@ struct blk_dev {
 	struct blk_backend be;
 	struct blk_req *reqs;
 	struct blk_req *free_reqs;
+	/*
+	 * reqs[fresh..] were never handed out since activation: taken in order
+	 * once the free list is empty, so the pages of the table (2 KiB a
+	 * request, calloc()ed, so untouched pages cost nothing) become resident
+	 * only as deep as the guest's queue really gets.
+	 */
+	unsigned fresh;
 	unsigned inflight;
 	unsigned pending_sqes;
 	/*
@@ -171,8 +178,13 @@ static struct blk_req *req_alloc(struct blk_dev *b)
 
 	if (r) {
 		b->free_reqs = r->next_free;
-		b->inflight++;
+	} else if (b->fresh < BLK_QUEUE_SIZE) {
+		r = &b->reqs[b->fresh++];
+		r->blk = b;
+	} else {
+		return NULL;
 	}
+	b->inflight++;
 	return r;
 }
 
@@ -550,11 +562,7 @@ static int blk_activate(struct virtio_dev *vdev)
 	struct blk_dev *b = vdev->priv;
 
 	b->free_reqs = NULL;
-	for (int i = BLK_QUEUE_SIZE - 1; i >= 0; i--) {
-		b->reqs[i].blk = b;
-		b->reqs[i].next_free = b->free_reqs;
-		b->free_reqs = &b->reqs[i];
-	}
+	b->fresh = 0;
 	b->inflight = 0;
 	return 0;
 }
