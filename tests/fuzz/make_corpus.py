@@ -166,3 +166,235 @@ def arm64_image(text_offset, image_size, flags, body):
 put("fuzz_image", "modern", arm64_image(0, 0x10000, 0xa, b"\x1f\x20\x03\xd5" * 64))
 put("fuzz_image", "text-offset", arm64_image(0x80000, 0x2000, 0x2, b"kernel" * 20))
 put("fuzz_image", "pre-3.17", arm64_image(0, 0, 0, b"old"))
+
+# ---- fuzz_virtq.c: [queue size log2][flags: 1 indirect, 2 event_idx, 4 restart][guest RAM] ----
+# RAM: descriptor table at 0, avail ring at 0x1000, used ring at 0x2000,
+# buffers from 0x3000, indirect tables from 0x8000.
+F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
+
+
+def vdesc(addr, length, flags=0, nxt=0):
+    return struct.pack("<QIHH", addr, length, flags, nxt)
+
+
+def virtq_ram(qsize, descs, avail_idx, ring, used_event=0, used_idx=0, used_flags=0,
+              avail_flags=0, extra=()):
+    ram = bytearray(0x9000)
+    table = b"".join(descs)
+    ram[0:len(table)] = table
+    ram[0x1000:0x1004] = struct.pack("<HH", avail_flags, avail_idx)
+    for i, head in enumerate(ring):
+        ram[0x1004 + 2 * i:0x1006 + 2 * i] = struct.pack("<H", head)
+    ram[0x1004 + 2 * qsize:0x1006 + 2 * qsize] = struct.pack("<H", used_event)
+    ram[0x2000:0x2004] = struct.pack("<HH", used_flags, used_idx)
+    for addr, data in extra:
+        ram[addr:addr + len(data)] = data
+    return bytes(ram).rstrip(b"\0")
+
+
+def virtq_seed(log2, flags, ram):
+    return bytes([log2, flags]) + ram
+
+
+# a readable header, a writable buffer and a writable status byte (a block request)
+put("fuzz_virtq", "chain", virtq_seed(3, 0, virtq_ram(
+    8, [vdesc(0x3000, 16, F_NEXT, 1), vdesc(0x3100, 512, F_NEXT | F_WRITE, 2),
+        vdesc(0x3400, 1, F_WRITE)], 1, [0])))
+# two chains, one direct and one through an indirect table of three, with
+# INDIRECT_DESC and EVENT_IDX negotiated (used_event = 1)
+put("fuzz_virtq", "indirect", virtq_seed(3, 3, virtq_ram(
+    8, [vdesc(0x3000, 64, F_NEXT, 1), vdesc(0x3100, 256, F_WRITE),
+        vdesc(0x8000, 48, F_INDIRECT)], 2, [0, 2], used_event=1,
+    extra=[(0x8000, vdesc(0x4000, 16, F_NEXT, 1) + vdesc(0x4100, 4096, F_NEXT | F_WRITE, 2) +
+            vdesc(0x5100, 1, F_WRITE))])))
+# indices about to wrap: used->idx and last_avail at 0xfffe (restart flag),
+# avail->idx at 2, so four chains are taken across the 16-bit wrap of a
+# four-entry ring
+put("fuzz_virtq", "wrap", virtq_seed(2, 6, virtq_ram(
+    4, [vdesc(0x3000, 32), vdesc(0x3100, 32, F_WRITE), vdesc(0x3200, 8, F_NEXT, 3),
+        vdesc(0x3300, 8, F_WRITE)], 2, [0, 3, 1, 2], used_event=0xffff, used_idx=0xfffe)))
+# every entry of a 256-entry ring: 128 chains of two, notifications suppressed
+big = [vdesc(0x3000 + 0x40 * (i // 2), 0x20, F_NEXT if i % 2 == 0 else F_WRITE,
+             i + 1 if i % 2 == 0 else 0) for i in range(256)]
+put("fuzz_virtq", "full-ring", virtq_seed(8, 0, virtq_ram(
+    256, big, 128, [2 * i for i in range(128)], avail_flags=1)))
+
+# ---- fuzz_vhost_user.c: what the back end sends, in order ----
+# The front end asks GET_FEATURES, [GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES],
+# SET_OWNER, SET_FEATURES, SET_VRING_NUM, SET_VRING_ADDR, SET_VRING_KICK,
+# SET_VRING_ENABLE, GET_VRING_BASE; with REPLY_ACK every SET_* is acked.
+VU_REPLY = 0x5  # version 1 | reply
+
+
+def vu_msg(req, payload=b"", flags=VU_REPLY):
+    return struct.pack("<III", req, flags, len(payload)) + payload
+
+
+def vu_ack(req, status=0):
+    return vu_msg(req, struct.pack("<Q", status))
+
+
+VU_SETS = [3, 2, 8, 9, 12, 18]  # SET_OWNER, SET_FEATURES, VRING_NUM/ADDR/KICK/ENABLE
+F_PROTO = 1 << 30
+F_V1 = 1 << 32
+put("fuzz_vhost_user", "reply-ack",
+    vu_msg(1, struct.pack("<Q", F_PROTO | F_V1)) + vu_msg(15, struct.pack("<Q", 1 << 3 | 1)) +
+    vu_ack(16) + b"".join(vu_ack(r) for r in VU_SETS) + vu_msg(11, struct.pack("<II", 1, 0)))
+put("fuzz_vhost_user", "no-protocol",
+    vu_msg(1, struct.pack("<Q", F_V1)) + vu_msg(11, struct.pack("<II", 1, 42)))
+put("fuzz_vhost_user", "refused",
+    vu_msg(1, struct.pack("<Q", F_PROTO | F_V1)) + vu_msg(15, struct.pack("<Q", 1 << 3)) +
+    vu_ack(16) + vu_ack(3) + vu_ack(2) + vu_ack(8, 1))
+put("fuzz_vhost_user", "bad-base",
+    vu_msg(1, struct.pack("<Q", F_PROTO | F_V1)) + vu_msg(15, struct.pack("<Q", 1 << 3)) +
+    vu_ack(16) + b"".join(vu_ack(r) for r in VU_SETS) + vu_msg(11, struct.pack("<II", 0, 0x10000)))
+
+# ---- fuzz_vsock.c: tx packets, each [u16 length][44-byte header][payload] ----
+# Guest CID 3; the host listens on port 1.  src_cid's low byte (3) also sets
+# the target's selector bits 1|2 (src = guest, dst = host): no rewrite.
+OP_REQUEST, OP_RESPONSE, OP_RST, OP_SHUTDOWN, OP_RW, OP_CREDIT_UPDATE, OP_CREDIT_REQUEST = \
+    1, 2, 3, 4, 5, 6, 7
+
+
+def vs_pkt(op, sport=1024, dport=1, payload=b"", flags=0, buf_alloc=262144, fwd_cnt=0,
+           src=3, dst=2, typ=1):
+    hdr = struct.pack("<QQIIIHHIII", src, dst, sport, dport, len(payload), typ, op, flags,
+                      buf_alloc, fwd_cnt)
+    pkt = hdr + payload
+    return struct.pack("<H", len(pkt)) + pkt
+
+
+put("fuzz_vsock", "stream", vs_pkt(OP_REQUEST) + vs_pkt(OP_RW, payload=b"hello host\n") +
+    vs_pkt(OP_CREDIT_REQUEST) + vs_pkt(OP_CREDIT_UPDATE, fwd_cnt=4096) +
+    vs_pkt(OP_RW, payload=bytes(range(256)) * 16) + vs_pkt(OP_SHUTDOWN, flags=2) +
+    vs_pkt(OP_SHUTDOWN, flags=3) + vs_pkt(OP_RST))
+put("fuzz_vsock", "two-conns", vs_pkt(OP_REQUEST, 1024) + vs_pkt(OP_REQUEST, 1025) +
+    vs_pkt(OP_RW, 1025, payload=b"b" * 100) + vs_pkt(OP_RW, 1024, payload=b"a" * 100) +
+    vs_pkt(OP_RST, 1024) + vs_pkt(OP_SHUTDOWN, 1025, flags=1) + vs_pkt(OP_RW, 1025, payload=b"x"))
+put("fuzz_vsock", "refused", vs_pkt(OP_REQUEST, 2000, 7) + vs_pkt(OP_RW, 2001) +
+    vs_pkt(OP_RESPONSE, 2002) + vs_pkt(OP_REQUEST, 2003, typ=2) + vs_pkt(0, 2004) +
+    vs_pkt(OP_REQUEST, 2005, src=5))
+put("fuzz_vsock", "no-credit", vs_pkt(OP_REQUEST, buf_alloc=0) +
+    vs_pkt(OP_RW, payload=b"z" * 4000) + vs_pkt(OP_CREDIT_UPDATE, buf_alloc=65536) +
+    vs_pkt(OP_REQUEST))
+
+# ---- fuzz_json (fuzz_config.c -DFUZZ_CONFIG_JSON): a -config file ----
+# docs/json-config.md.  Some seeds name files every Linux host has, so
+# config_validate's host-file checks pass and the later checks are reached.
+def jdoc(name, doc):
+    put("fuzz_json", name, json.dumps(doc, indent=2).encode() + b"\n")
+
+
+jdoc("doc-example", {
+    "boot-source": {"kernel_image_path": "/path/vmlinux.bin",
+                    "boot_args": "console=ttyS0 reboot=k panic=1 pci=off root=/dev/vda",
+                    "initrd_fs_path": "/path/initrd.img"},
+    "machine-config": {"type": "MicroVm", "vcpu_count": 2, "mem_size": 268435456,
+                       "mem_path": "/dev/hugepages", "mem_share": False, "dump_guest_core": True},
+    "drive": [{"drive_id": "rootfs", "path_on_host": "/path/rootfs.ext4", "read_only": False,
+               "direct": False, "serial_num": "root", "iothread": "iothread1", "iops": 200}],
+    "net": [{"iface_id": "net0", "host_dev_name": "tap0", "mac": "12:34:56:78:9A:BC",
+             "iothread": "iothread1"}],
+    "console": [{"console_id": "charconsole0", "socket_path": "/tmp/console.sock"}],
+    "serial": {"stdio": True},
+    "iothread": [{"id": "iothread1"}],
+    "rng": {"random_file": "/dev/urandom", "bytes_per_sec": 1000000}})
+jdoc("minimal", {"boot-source": {"kernel_image_path": "/etc/passwd", "boot_args": ""},
+                 "machine-config": {"vcpu_count": 1, "mem_size": "512M"}})
+jdoc("devices", {
+    "boot-source": {"kernel_image_path": "/etc/passwd", "boot_args": "console=hvc0 quiet",
+                    "initrd_fs_path": "/etc/hosts"},
+    "machine-config": {"type": "microvm", "vcpu_count": 4, "mem_size": "1G", "mem_share": True,
+                       "dump_guest_core": False},
+    "iothread": [{"id": "io1"}, {"id": "io2"}],
+    "drive": [{"drive_id": "root", "path_on_host": "/etc/passwd", "read_only": True},
+              {"drive_id": "data", "path_on_host": "/etc/hosts", "read_only": True,
+               "direct": True, "serial_num": "DATA0123456789ABCDEF", "iothread": "io2",
+               "iops": 1000000}],
+    "net": [{"iface_id": "eth0", "tap_fd": 4, "mac": "52:54:00:12:34:56", "iothread": "io1",
+             "vhost_type": "vhost-kernel"},
+            {"iface_id": "eth1", "host_dev_name": "tap1", "vhost_type": "vhost-kernel",
+             "vhost_fd": 5}],
+    "console": [{"console_id": "con0", "socket_path": "/tmp/sv-fuzz-con0.sock"},
+                {"console_id": "con1", "socket_path": "/tmp/sv-fuzz-con1.sock"}],
+    "vsock": {"vsock_id": "vsock0", "guest_cid": 3, "uds_path": "/tmp/sv-fuzz-v.sock"},
+    "balloon": {"deflate_on_oom": True, "free_page_reporting": True},
+    "rng": {"random_file": "/dev/urandom", "bytes_per_sec": 64},
+    "serial": {"stdio": False}})
+jdoc("vhost-vsock", {
+    "boot-source": {"kernel_image_path": "/etc/passwd"},
+    "machine-config": {"vcpu_count": 254, "mem_size": 134217728, "mem_path": "/tmp"},
+    "vsock": {"vsock_id": "v", "guest_cid": 4294967294},
+    "balloon": {"deflate_on_oom": False},
+    "rng": {"random_file": "/dev/null"}})
+jdoc("errors", {"machine-config": {"vcpus": 2, "mem_size": "-1"}, "drive": [{"drive_id": 1}],
+                "net": {"iface_id": "x"}, "vsock": {"guest_cid": 2}})
+
+# ---- fuzz_cmdline (fuzz_config.c): argv words separated by NUL ----
+# docs/command-line.md and README.md, in both StratoVirt spellings.  The
+# target skips any input with "config" in a word (-config has the JSON one).
+def argv(name, line):
+    words = line.split()
+    assert not any("config" in w for w in words)
+    put("fuzz_cmdline", name, b"\0".join(w.encode() for w in words))
+
+
+argv("early", "-kernel vmlinux.bin -append console=ttyS0 pci=off reboot=k panic=1 root=/dev/vda "
+     "-drive file=rootfs.ext4,id=rootfs,readonly=off -api-channel unix:/tmp/sv.sock -serial stdio")
+argv("v2-kata", "-name sandbox-ID -uuid 4cb19522-1e18-439a-883a-f9b2a3a95f5e -smp 1 -m 2048 "
+     "-kernel vmlinux -append reboot=k panic=1 pci=off acpi=off quiet "
+     "-qmp unix:/run/vc/qmp.socket,server,nowait -D -disable-seccomp "
+     "-machine type=microvm,dump-guest-core=off,mem-share=on -initrd initrd.img "
+     "-object rng-random,id=objrng0,filename=/dev/urandom "
+     "-device virtio-rng-device,rng=objrng0,id=virtio-rng0 "
+     "-drive id=rootfs,file=rootfs.img,readonly=on,direct=off "
+     "-device virtio-blk-device,drive=rootfs,id=virtio-blk0 "
+     "-netdev tap,id=eth0,fds=4:5 -device virtio-net-device,netdev=eth0,id=eth0,"
+     "mac=02:42:ac:11:00:02")
+argv("readme", "-machine microvm -smp 2 -m 256 -kernel vmlinux.bin -initrd initrd.img "
+     "-append console=ttyS0 reboot=k panic=1 -serial stdio")
+# host files that exist, so validation goes past the file checks
+argv("v2-full", "-machine type=microvm,dump-guest-core=on,mem-share=on,acpi=off,accel=kvm,usb=off "
+     "-smp cpus=4,maxcpus=4,sockets=2,dies=1,clusters=1,cores=2,threads=1 -m 1G "
+     "-cpu host,-avx2,+sse4.1,x2apic=off,popcnt=on -kernel /etc/passwd -initrd /etc/hosts "
+     "-append console=hvc0 -name guest=vm1,debug-threads=on "
+     "-object iothread,id=io1 -iothread id=io2 "
+     "-drive id=d1,file=/etc/passwd,readonly=on,direct=off,serial=abc,iothread=io1,iops=100,"
+     "if=none,format=raw,aio=io_uring "
+     "-drive id=d2,file=/etc/hosts,readonly=on,throttling.iops-total=50,aio=off "
+     "-device virtio-blk-device,drive=d1,id=blk1,iothread=io2,serial=xyz "
+     "-netdev tap,id=n0,ifname=tap0,vhost=on -netdev tap,id=n1,fd=4,vhost=off "
+     "-device virtio-net-device,netdev=n0,id=net0,mac=52:54:00:12:34:56,iothread=io1 "
+     "-chardev socket,id=c0,path=/tmp/sv-fuzz-c0.sock,server,nowait "
+     "-chardev socket,id=m0,path=/tmp/sv-fuzz-m0.sock,server,wait=off "
+     "-device virtio-serial-device,id=vs0 -device virtconsole,chardev=c0,id=con0,nr=1 "
+     "-mon chardev=m0,id=mon0,mode=control "
+     "-device virtio-vsock-device,id=v0,guest-cid=3,uds-path=/tmp/sv-fuzz-v.sock "
+     "-device virtio-balloon-device,id=b0,deflate-on-oom=on,free-page-reporting=on "
+     "-object rng-random,id=r0,filename=/dev/urandom "
+     "-device virtio-rng-device,rng=r0,id=rng0,max-bytes=1000,period=1000 "
+     "-device isa-debug-exit,iobase=0xf4,iosize=4,id=dbg "
+     "-serial file,path=/dev/null -D /dev/null -pidfile /tmp/sv-fuzz.pid -S "
+     "-rlimit nofile=1024,memlock=64M -mem-prealloc")
+argv("early-full", "-kernel /etc/passwd -append console=ttyS0 reboot=k -smp 2 -m 268435456 "
+     "-drive id=rootfs,file=/etc/passwd,readonly=on,direct=off,serial=s1 "
+     "-drive id=data,file=/etc/hosts,readonly=on "
+     "-netdev id=net0,netdev=tap0,mac=12:34:56:78:9A:BC -netdev id=net1,netdev=tap1,fds=4 "
+     "-chardev id=console0,path=/tmp/sv-fuzz-console.sock "
+     "-rng random_file=/dev/urandom,bytes_per_sec=1000000 -balloon deflate-on-oom=true "
+     "-iothread id=iothread1 -api-channel unix:/tmp/sv-fuzz-api.sock "
+     "-serial socket,path=/tmp/sv-fuzz-serial.sock,server,nowait -daemonize")
+argv("vhost", "-machine microvm,mem-share=on -m 512M -kernel /etc/passwd -mem-path /tmp "
+     "-chardev socket,id=fs0,path=/tmp/sv-fuzz-vfs.sock "
+     "-device vhost-user-fs-device,id=fs,chardev=fs0,tag=myfs,queue-size=256 "
+     "-device vhost-vsock-device,id=vsock-id,guest-cid=5,vhostfd=3 "
+     "-netdev tap,id=t0,fds=4:5,vhostfds=6:7 -device virtio-net-device,netdev=t0 "
+     "-jail dir=/tmp,uid=1000,gid=1000,mountns=on,netns=on,pidns=on -serial pty")
+argv("version", "-version")
+argv("help", "-h")
+argv("incoming", "-kernel /etc/passwd -incoming file:/tmp -serial chardev:c0 "
+     "-chardev pty,id=c0 -device vsock,id=vs,guest-cid=9")
+# 31 connections: their RESPONSEs use up the 32 rx buffers (one of them too
+# short for a header), so later replies are owed
+put("fuzz_vsock", "many-conns", b"".join(vs_pkt(OP_REQUEST, 3000 + i) for i in range(31)) +
+    vs_pkt(OP_CREDIT_REQUEST, 3000))
