@@ -7,11 +7,12 @@
 # (execs: libFuzzer's stat::number_of_executed_units; cov/ft: its final
 # coverage counters), and the same lines in build-fuzz/summary.txt.  Any
 # crash fails the script and leaves the reproducer in build-fuzz/crashes/.
-# FUZZ_TARGETS="fuzz_qmp fuzz_blk" runs only those.
+# FUZZ_TARGETS="fuzz_qmp fuzz_blk" runs only those; FUZZ_OUT (default
+# build-fuzz) is the folder for the binaries, corpora and crashes.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-out=build-fuzz
+out=${FUZZ_OUT:-build-fuzz}
 secs=${FUZZ_SECONDS:-30}
 jobs=${FUZZ_JOBS:-2}
 mkdir -p "$out/crashes"
@@ -44,7 +45,7 @@ vcommon=(-Itests/unit/virtio tests/unit/virtio/fakes.c src/virtio/mmio.c src/vir
 	src/qmp/events.c -ljansson -o "$out/fuzz_balloon"
 "${cc[@]}" tests/fuzz/fuzz_mmio.c "${vcommon[@]}" -o "$out/fuzz_mmio"
 "${cc[@]}" tests/fuzz/fuzz_ports.c src/machine/{bus,memory}.c \
-	src/devices/{serial8250,i8042,cmos_rtc}.c -o "$out/fuzz_ports"
+	src/devices/{serial8250,i8042,cmos_rtc}.c src/util/utc.c -o "$out/fuzz_ports"
 "${cc[@]}" tests/fuzz/fuzz_initrd.c tests/unit/boot/boot_test_util.c \
 	src/arch/x86_64/{boot,bzimage,elf,mptable,acpi,aml}.c src/machine/memory.c \
 	-o "$out/fuzz_initrd"
@@ -53,7 +54,8 @@ vcommon=(-Itests/unit/virtio tests/unit/virtio/fakes.c src/virtio/mmio.c src/vir
 # QMP: framing, session, dispatcher and handlers on the unit tests' fakes
 "${cc[@]}" -DSV_VERSION='"fuzz"' -Itests/unit/qmp tests/fuzz/fuzz_qmp.c tests/unit/qmp/stubs.c \
 	src/qmp/{framing,session,dispatch,events,fdtable}.c src/machine/qmp_vm.c \
-	src/arch/x86_64/info.c src/virtio/qmp_{device,blk,net,balloon}.c src/util/{log,hostpath}.c -ljansson \
+	src/arch/x86_64/info.c src/virtio/qmp_{device,blk,net,balloon}.c src/config/kvlist.c \
+	src/util/{log,hostpath}.c -ljansson \
 	-o "$out/fuzz_qmp"
 # the config module checks -cpu names against src/arch/x86_64/cpu_features.c
 config_src=(src/config/*.c src/util/hostpath.c src/arch/x86_64/cpu_features.c)
