@@ -77,18 +77,30 @@ static void driver_init(void)
 	wr(VIRTIO_MMIO_STATUS, 0xf & ~VIRTIO_STATUS_FAILED);
 }
 
+static char dir[] = "/tmp/sv-fuzz-vsock-XXXXXX";
+static char uds[64];
+static char host_listener[80];
+
+/* libFuzzer ends with exit(): the folder and its two sockets go with it */
+static void remove_dir(void)
+{
+	unlink(host_listener);
+	unlink(uds);
+	rmdir(dir);
+}
+
 static int setup(void)
 {
-	static char dir[] = "/tmp/sv-fuzz-vsock-XXXXXX";
-	static char uds[64];
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int ls;
 
 	ram = calloc(1, RAM_SIZE);
 	if (!ram || !mkdtemp(dir))
 		return -1;
+	atexit(remove_dir);
 	snprintf(uds, sizeof(uds), "%s/v", dir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1", uds);
+	snprintf(host_listener, sizeof(host_listener), "%s_1", uds);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", host_listener);
 	ls = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 512))
 		return -1;
