@@ -99,7 +99,11 @@ hw_write_run() {
 	[ -t 0 ] && [ -t 1 ] && interactive=1
 }
 
-fatal_re='Kernel panic|Oops|BUG:|general protection fault|corrupted stack end'
+# An RCU stall in L1 is fatal too: in every kept log that had one (3 of 23,
+# 2026-12-01; "Possible timer handling issue" on the CPU that ran the L2
+# guest, under QEMU 7.2's TCG) L1 never recovered, and the command sat
+# silent until HWVIRT_SILENCE ran out (10-15 min).
+fatal_re='Kernel panic|Oops|BUG:|general protection fault|corrupted stack end|rcu: INFO: rcu_(preempt|sched) (self-)?detected stalls?'
 
 # One boot of L1.  Sets fault (empty when L1 worked) and rc.
 hw_run_l1() {
