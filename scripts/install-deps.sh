@@ -6,7 +6,7 @@ set -euo pipefail
 build=(build-essential meson ninja-build pkg-config libjansson-dev libseccomp-dev liburing-dev)
 test=(libcmocka-dev libfdt-dev device-tree-compiler gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static python3-pytest acpica-tools qemu-system-x86 iproute2 e2fsprogs clang
       libclang-rt-14-dev clang-format cppcheck iputils-ping busybox-static
-      golang-go golang-github-digitalocean-go-qemu-dev socat)
+      golang-go golang-github-digitalocean-go-qemu-dev socat strace)
 case "${1:-test}" in
 build | demo) want=("${build[@]}") ;;
 test) want=("${build[@]}" "${test[@]}") ;;
