@@ -24,8 +24,9 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "util/monotonic.h"
 
 #define EVLOOP_MAX_HANDLERS 256
 #define EVLOOP_BATCH	    32
@@ -190,14 +191,6 @@ static bool entry_lookup(struct evloop *loop, uint64_t token, ev_handler_fn *fn,
 	return live;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void loop_wake(struct evloop *loop)
 {
 	uint64_t one = 1;
@@ -219,7 +212,7 @@ static int next_timeout(struct evloop *loop)
 	pthread_mutex_unlock(&loop->lock);
 	if (!first)
 		return -1;
-	now = now_ns();
+	now = monotonic_ns();
 	if (first <= now)
 		return 0;
 	if ((first - now) / 1000000ULL >= INT_MAX)
@@ -240,7 +233,7 @@ static void run_timers(struct evloop *loop)
 	pthread_mutex_unlock(&loop->lock);
 	if (!armed)
 		return;
-	now = now_ns();
+	now = monotonic_ns();
 	while (!atomic_load(&loop->stop)) {
 		ev_timer_fn fn = NULL;
 		void *opaque = NULL;
@@ -333,7 +326,7 @@ static void timer_set(struct evloop_timer *t, uint64_t deadline)
 
 void evloop_timer_arm(struct evloop_timer *t, uint64_t ns)
 {
-	timer_set(t, now_ns() + ns);
+	timer_set(t, monotonic_ns() + ns);
 }
 
 void evloop_timer_disarm(struct evloop_timer *t)

@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: MulanPSL-2.0
 /* Token bucket in nano-units so slow rates keep their fractions. */
-#include <time.h>
-
+#include "util/monotonic.h"
 #include "virtio/ratelimit.h"
 
 #define NS_PER_SEC 1000000000ULL
 
 uint64_t ratelimit_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+	return monotonic_ns();
 }
 
 uint64_t (*ratelimit_clock)(void) = ratelimit_now_ns;

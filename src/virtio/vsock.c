@@ -41,6 +41,7 @@
 #include "util/evloop.h"
 #include "util/iothread.h"
 #include "util/log.h"
+#include "util/monotonic.h"
 #include "util/sockpath.h"
 #include "virtio/mmio.h"
 #include "virtio/vsock.h"
@@ -123,14 +124,6 @@ struct vsock_dev {
 
 static struct vsock_dev *vsock;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static unsigned conn_hash(uint32_t guest_port, uint32_t host_port)
 {
 	return (guest_port * 2654435761u ^ host_port) % VSOCK_HASH;
@@ -201,7 +194,7 @@ static void arm_timer(struct vsock_dev *v)
 
 static void conn_deadline(struct vconn *c, unsigned ms)
 {
-	c->deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+	c->deadline = monotonic_ns() + (uint64_t)ms * 1000000ULL;
 	arm_timer(c->v);
 }
 
@@ -1025,7 +1018,7 @@ static void vsock_accept(struct vsock_dev *v)
 
 static void vsock_tick(struct vsock_dev *v)
 {
-	uint64_t now = now_ns();
+	uint64_t now = monotonic_ns();
 	struct vconn *c, *next;
 	bool any = false;
 
