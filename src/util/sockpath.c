@@ -131,13 +131,13 @@ int sockpath_check(const char *path, char *err, size_t errlen)
 	return ret < 0 ? ret : 0;
 }
 
-/* Removes path only while it is still the socket file st describes. */
-static void unlink_ours(const char *path, const struct stat *st)
+/* Removes path only while it is still the socket file dev/ino names. */
+static void unlink_ours(const char *path, dev_t dev, ino_t ino)
 {
 	struct stat now;
 
-	if (lstat(path, &now) == 0 && S_ISSOCK(now.st_mode) && now.st_dev == st->st_dev &&
-	    now.st_ino == st->st_ino)
+	if (lstat(path, &now) == 0 && S_ISSOCK(now.st_mode) && now.st_dev == dev &&
+	    now.st_ino == ino)
 		unlink(path);
 }
 
@@ -173,7 +173,7 @@ static int bind_listen(const char *path, const struct sockaddr_un *addr, int bac
 	if (listen(fd, backlog) < 0) {
 		e = errno;
 		snprintf(err, errlen, "cannot listen on socket '%s': %s", path, strerror(e));
-		unlink_ours(addr->sun_path, st);
+		unlink_ours(addr->sun_path, st->st_dev, st->st_ino);
 		close(fd);
 		return -e;
 	}
@@ -244,7 +244,7 @@ int sockpath_listen(const char *path, int backlog, struct sockpath_owned *owned,
 			goto fail;
 		}
 		e = link(tmp.sun_path, path) < 0 ? errno : 0;
-		unlink_ours(tmp.sun_path, &st);
+		unlink_ours(tmp.sun_path, st.st_dev, st.st_ino);
 		if (!e)
 			goto done;
 		close(fd);
@@ -270,13 +270,9 @@ fail:
 
 void sockpath_release(struct sockpath_owned *owned)
 {
-	struct stat st;
-
 	if (!owned || !owned->path)
 		return;
-	if (lstat(owned->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == owned->dev &&
-	    st.st_ino == owned->ino)
-		unlink(owned->path);
+	unlink_ours(owned->path, owned->dev, owned->ino);
 	free(owned->path);
 	owned->path = NULL;
 }
