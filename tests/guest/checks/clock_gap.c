@@ -22,14 +22,15 @@
  * clock_gap_idle_s=N seconds (default 300).
  */
 #include "check.h"
+#include "defs.h"
 #include "lib/cmdline.h"
 #include "lib/io.h"
 #include "lib/printf.h"
 #include "lib/serial.h"
 #include "virtio/blk.h"
 
-#define COM1  0x3f8
-#define EDGES 3 /* RTC seconds edges the calibration uses */
+#define RTC_SECONDS 0x00 /* the CMOS seconds register */
+#define EDGES	    3	 /* RTC seconds edges the calibration uses */
 
 static inline uint64_t rdtsc(void)
 {
@@ -37,12 +38,6 @@ static inline uint64_t rdtsc(void)
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
-}
-
-static uint8_t cmos_seconds(void)
-{
-	outb(0x70, 0x00);
-	return inb(0x71);
 }
 
 /*
@@ -55,11 +50,11 @@ static uint8_t cmos_seconds(void)
 static uint64_t calibrate(void)
 {
 	uint64_t lo[EDGES], hi[EDGES], before = rdtsc(), now, best = 0, best_w = ~0ULL;
-	uint8_t old = cmos_seconds(), s;
+	uint8_t old = cmos_read(RTC_SECONDS), s;
 	unsigned int n = 0;
 
 	for (uint64_t polls = 0; polls < 8 * IO_DELAY_PER_SEC && n < EDGES; polls++) {
-		s = cmos_seconds();
+		s = cmos_read(RTC_SECONDS);
 		now = rdtsc();
 		if (s != old) {
 			lo[n] = before;
@@ -148,11 +143,11 @@ static enum check_result check_clock_gap(struct check_ctx *ctx)
 		/* the exits count in the next gap: prev stays at now */
 		if (have_disk && vio_cfg64(&disk, VBLK_CFG_CAPACITY) != cap)
 			return check_fail(ctx, "the bystander disk's capacity changed");
-		lsr = inb(COM1 + UART_LSR);
+		lsr = inb(PORT_COM1 + UART_LSR);
 		d = rdtsc() - now;
 		if (d > w.exit)
 			w.exit = d;
-		c = lsr & UART_LSR_DR ? inb(COM1 + UART_RBR) : -1;
+		c = lsr & UART_LSR_DR ? inb(PORT_COM1 + UART_RBR) : -1;
 		if (c != 'r' && c != 'q') {
 			if (now - last_cmd > idle_s * khz * 1000)
 				return check_fail(ctx, "no command from the host in %lu s", idle_s);

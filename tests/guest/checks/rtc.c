@@ -29,12 +29,6 @@ struct rtc_time {
 	unsigned int sec, min, hour, day, mon, year, century;
 };
 
-static uint8_t cmos_read(uint8_t reg)
-{
-	outb(PORT_CMOS_INDEX, reg);
-	return inb(PORT_CMOS_DATA);
-}
-
 static bool wait_no_update(void)
 {
 	unsigned int i;

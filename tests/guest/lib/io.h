@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "defs.h"
+
 static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
@@ -41,6 +43,13 @@ static inline uint32_t inl(uint16_t port)
 
 	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
+}
+
+/* One CMOS/RTC register (index port, then data port). */
+static inline uint8_t cmos_read(uint8_t reg)
+{
+	outb(PORT_CMOS_INDEX, reg);
+	return inb(PORT_CMOS_DATA);
 }
 
 static inline uint8_t mmio_read8(uint64_t addr)
