@@ -34,7 +34,6 @@ Environment: STRATOVIRT_AARCH64_BIN (default build-aarch64/stratovirt),
 SVGUEST_ARM64_IMAGE and SVGUEST_ARM64_INITRD (default: guest/build-arm64.sh's
 cached outputs), ARM64_LINUX_TIMEOUT (seconds per boot, default 300).
 """
-import hashlib
 import os
 import re
 import subprocess
@@ -47,7 +46,7 @@ import pytest
 import conftest
 from conftest import NetNs, netns_unavailable
 from qmpclient import Qmp, QmpVm
-from test_linux_user import Sender, tap_net_check
+from test_linux_user import Sender, assert_ping_and_tcp, checks, tap_net_check
 from test_qmp_linux import describe as qmp_describe, disk_images, finish, kata_disk_round
 
 pytestmark = [pytest.mark.hwvirt_arm64, pytest.mark.slow]
@@ -56,7 +55,6 @@ REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = float(os.environ.get("ARM64_LINUX_TIMEOUT", "300"))
 STALL = float(os.environ.get("ARM64_LINUX_STALL", "120"))
 CMDLINE = "console=ttyAMA0 reboot=k panic=1"
-CHECK_LINE = re.compile(r"SVCHECK (\S+) (ok|fail)\b ?(.*)")
 
 
 def vmm_path():
@@ -122,13 +120,7 @@ def run_vm(argv, respond=None):
 
 def assert_checks(res, names):
     """The named checks passed and the VMM exited 0; name -> {key: value}."""
-    found = {}
-    for line in res.lines:
-        i = line.find("SVCHECK ")
-        m = CHECK_LINE.match(line[i:]) if i >= 0 else None
-        if m:
-            found[m.group(1)] = (m.group(2), dict(p.partition("=")[::2]
-                                                  for p in m.group(3).split()))
+    found = checks(res)
     assert any("SVCHECK start" in l for l in res.lines), \
         f"the guest's init never started its checks\n{res.describe()}"
     for n in names:
@@ -202,11 +194,7 @@ def test_network_ping_and_tcp(arm64_vmm, arm64_guest):
         res = run_vm(ns.wrap(vmm(arm64_vmm, image, f"{append} sv.end=poweroff", initrd=initrd,
                                  extra=extra)))
         sender.join(timeout=10)
-    got = assert_checks(res, ["ping", "tcp"])
-    assert int(got["ping"]["received"]) > 0, res.describe()
-    assert sender.error is None, sender.error
-    assert got["tcp"]["bytes"] == str(len(payload)), res.describe()
-    assert got["tcp"]["sha256"] == hashlib.sha256(payload).hexdigest()
+    assert_ping_and_tcp(res, sender, payload)
 
 
 # ---- QMP -------------------------------------------------------------------------

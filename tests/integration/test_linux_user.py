@@ -292,6 +292,15 @@ def tap_net_check(ns, netdev_opts=""):
     return extra, append
 
 
+def assert_ping_and_tcp(res, sender, payload):
+    """The guest's ping check got answers and its tcp check read payload whole."""
+    got = assert_checks(res, ["ping", "tcp"])
+    assert int(got["ping"]["received"]) > 0, res.describe()
+    assert sender.error is None, sender.error
+    assert got["tcp"]["bytes"] == str(len(payload)), res.describe()
+    assert got["tcp"]["sha256"] == hashlib.sha256(payload).hexdigest()
+
+
 @pytest.mark.parametrize("iothread", [None, "io1"], ids=["main", "iothread"])
 def test_network_ping_and_transfer(vmm_bin, guest, iothread):
     why = netns_unavailable()
@@ -300,26 +309,14 @@ def test_network_ping_and_transfer(vmm_bin, guest, iothread):
     kdir, initrd = guest
     payload = os.urandom(10 << 20)
     with NetNs() as ns:
-        ns.ip("addr", "add", f"{HOST_IP}/24", "dev", ns.tap)
+        net, append = tap_net_check(ns, f",iothread={iothread}" if iothread else "")
         sender = Sender(ns, payload)
         sender.start()
-        netdev = f"tap,id=n0,ifname={ns.tap}"
-        extra = []
-        if iothread:
-            netdev += f",iothread={iothread}"
-            extra += ["-object", f"iothread,id={iothread}"]
-        extra += ["-netdev", netdev, "-device",
-                  "virtio-net-device,netdev=n0,id=net0,mac=52:54:00:12:34:56"]
-        append = (f"ip={GUEST_IP}::{HOST_IP}:255.255.255.0::eth0:off "
-                  f"sv.checks=ping,tcp sv.peer={HOST_IP} sv.tcp={HOST_IP}:{TCP_PORT}")
+        extra = ["-object", f"iothread,id={iothread}"] if iothread else []
         res = run_vm(ns.wrap(vmm(vmm_bin, kdir / "bzImage", append, initrd=initrd,
-                                 extra=extra)), timeout=TIMEOUT)
+                                 extra=extra + net)), timeout=TIMEOUT)
         sender.join(timeout=10)
-    got = assert_checks(res, ["ping", "tcp"])
-    assert int(got["ping"]["received"]) > 0
-    assert sender.error is None, sender.error
-    assert got["tcp"]["bytes"] == str(len(payload)), res.describe()
-    assert got["tcp"]["sha256"] == hashlib.sha256(payload).hexdigest()
+    assert_ping_and_tcp(res, sender, payload)
 
 
 # ---- virtio-rng, virtio-console ------------------------------------------------

@@ -9,7 +9,6 @@ the kernel serves the rings.  The hwvirt tests (inside the nested machine,
 which has /dev/vhost-net) boot guest/'s Linux: ping of the tap's end and a
 100 MiB TCP transfer with its SHA-256, with vhost on and off.
 """
-import hashlib
 import os
 
 import pytest
@@ -107,8 +106,7 @@ def test_qmp_netdev_add_vhost(vmm_bin, guest_elf, kvm, netns, tmp_path, monkeypa
 @pytest.mark.slow
 @pytest.mark.parametrize("vhost", ["on", "off"])
 def test_linux_ping_and_100mib(vmm_bin, guest, vhost):  # noqa: F811
-    from test_linux_user import (GUEST_IP, HOST_IP, TCP_PORT, TIMEOUT, Sender,
-                                 assert_checks, vmm)
+    from test_linux_user import TIMEOUT, Sender, assert_ping_and_tcp, tap_net_check, vmm
     why = netns_unavailable()
     if why:
         pytest.skip(why)
@@ -117,21 +115,13 @@ def test_linux_ping_and_100mib(vmm_bin, guest, vhost):  # noqa: F811
     kdir, initrd = guest
     payload = os.urandom(100 << 20)
     with NetNs() as ns:
-        ns.ip("addr", "add", f"{HOST_IP}/24", "dev", ns.tap)
+        extra, append = tap_net_check(ns, f",vhost={vhost}")
         sender = Sender(ns, payload)
         sender.start()
-        extra = ["-netdev", f"tap,id=n0,ifname={ns.tap},vhost={vhost}", "-device",
-                 "virtio-net-device,netdev=n0,id=net0,mac=52:54:00:12:34:56"]
-        append = (f"ip={GUEST_IP}::{HOST_IP}:255.255.255.0::eth0:off "
-                  f"sv.checks=ping,tcp sv.peer={HOST_IP} sv.tcp={HOST_IP}:{TCP_PORT}")
         res = run_vm(ns.wrap(vmm(vmm_bin, kdir / "bzImage", append, initrd=initrd,
                                  extra=extra)), timeout=TIMEOUT * 2, env=LOG_ENV)
         sender.join(timeout=10)
-    got = assert_checks(res, ["ping", "tcp"])
-    assert int(got["ping"]["received"]) > 0
-    assert sender.error is None, sender.error
-    assert got["tcp"]["bytes"] == str(len(payload)), res.describe()
-    assert got["tcp"]["sha256"] == hashlib.sha256(payload).hexdigest()
+    assert_ping_and_tcp(res, sender, payload)
     served = "vhost-net serves the rings of tap" in res.stderr
     assert served == (vhost == "on"), res.describe()
     print(f"vhost={vhost}: ping + 100 MiB, VM run {res.seconds:.1f} s")
